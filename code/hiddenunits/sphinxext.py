@@ -1,0 +1,122 @@
+"""Sphinx extension: re-execute a chapter when a package module it uses changes.
+
+MyST-NB's execution cache keys a notebook on the text of its code cells only, so
+editing ``hiddenunits/rotation.py`` would not re-run the chapter that imports it.
+Before a page is parsed, this extension finds the package modules its code cells
+import (and, transitively, what those import), hashes their sources, and inserts
+the hash as a hidden code cell: a changed module changes the cell text, hence the
+cache key, of exactly the chapters that use it.  It also registers the module
+files as the page's dependencies, so that Sphinx re-reads the page when they change.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from pathlib import Path
+
+PACKAGE = "hiddenunits"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# A page whose code calls one of these reaches every module (the claims ledger).
+_ALL_MODULES = re.compile(r"\b(load_all|ledger_markdown|registered)\b")
+_CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of ``hiddenunits.<name>`` (or the package ``__init__``)."""
+    parts = name.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    rel = Path(*parts[1:]) if len(parts) > 1 else Path()
+    for candidate in (PACKAGE_DIR / rel.with_suffix(".py") if parts[1:] else None,
+                      PACKAGE_DIR / rel / "__init__.py"):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(source: str, current: str = PACKAGE) -> set[str]:
+    """Package modules named by the import statements of ``source``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        # notebook cells may hold IPython magics; keep the lines that parse
+        lines = [ln for ln in source.splitlines() if re.match(r"\s*(from|import)\s", ln)]
+        tree = ast.parse("\n".join(ln.strip() for ln in lines))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import inside the package
+                parent = current.rsplit(".", node.level)[0] if node.level else current
+                base = f"{parent}.{base}" if base else parent
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
+            continue
+        found.update(n for n in names if n == PACKAGE or n.startswith(PACKAGE + "."))
+    return {n for n in found if _module_file(n) is not None}
+
+
+def dependencies(code: str) -> list[Path]:
+    """Source files of the package that ``code`` uses, directly or through other modules."""
+    if _ALL_MODULES.search(code):
+        return sorted(PACKAGE_DIR.glob("*.py"))
+    todo = sorted(_imported_modules(code))
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(name)
+        seen[name] = path
+        # a submodule's package __init__ runs on import too
+        parent = name.rsplit(".", 1)[0]
+        if parent != name and parent not in seen:
+            todo.append(parent)
+        current = name if path.name == "__init__.py" else parent
+        todo.extend(_imported_modules(path.read_text(encoding="utf-8"), current) - seen.keys())
+    return sorted(set(seen.values()))
+
+
+def code_of(page: str) -> str:
+    """The concatenated code cells of a MyST notebook page."""
+    return "\n".join(m.group(2) for m in _CODE_CELL.finditer(page))
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """SHA-256 of the given files' names and contents."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def inject(page: str) -> tuple[str, list[Path]]:
+    """Insert a hidden cell carrying the fingerprint of the modules ``page`` uses."""
+    deps = dependencies(code_of(page))
+    if not deps:
+        return page, []
+    cell = (f"```{{code-cell}} ipython3\n:tags: [remove-cell]\n\n"
+            f"# sources of {PACKAGE} used here: {fingerprint(deps)}\n```\n\n")
+    m = _FRONT_MATTER.match(page)
+    cut = m.end() if m else 0
+    return page[:cut] + "\n" + cell + page[cut:], deps
+
+
+def _on_source_read(app, docname: str, source: list[str]) -> None:
+    if "{code-cell}" not in source[0]:
+        return
+    source[0], deps = inject(source[0])
+    for path in deps:
+        app.env.note_dependency(str(path))
+
+
+def setup(app):
+    app.connect("source-read", _on_source_read)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,5 @@
+"""Shared test helpers."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")

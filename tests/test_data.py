@@ -1,0 +1,45 @@
+"""Data sets: shapes, ranges, determinism, and clear errors."""
+
+import numpy as np
+import pytest
+
+from hiddenunits import data
+
+
+def test_digits_shapes_and_range():
+    x, y = data.digits()
+    assert x.shape == (1797, 64) and y.shape == (1797,)
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert set(np.unique(y)) == set(range(10))
+
+
+def test_digits_split_is_stratified_and_deterministic():
+    a, b = data.digits_split(seed=3), data.digits_split(seed=3)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    assert len(a.y_train) + len(a.y_test) == 1797
+    counts = np.bincount(a.y_test, minlength=10) / np.bincount(data.digits()[1], minlength=10)
+    assert np.all(np.abs(counts - 0.25) < 0.02)
+
+
+def test_mnist1d_is_generated_offline_and_leaves_global_rng_alone():
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global state)
+    s = data.mnist1d(num_samples=200, seed=1)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    assert s.x_train.shape == (160, 40) and s.x_test.shape == (40, 40)
+    assert np.isfinite(s.x_train).all()
+
+
+def test_xor_truth_table():
+    x, y = data.xor()
+    np.testing.assert_array_equal(y, np.logical_xor(x[:, 0], x[:, 1]).astype(int))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: data.digits_split(test_fraction=1.5),
+    lambda: data.digits_split(seed=-1),
+    lambda: data.binarized_digits(threshold=2.0),
+    lambda: data.mnist1d(num_samples=3),
+])
+def test_bad_input_raises_value_error(call):
+    with pytest.raises(ValueError):
+        call()
