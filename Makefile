@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # -W: warnings are errors; -n: nitpicky (broken references warn); --keep-going: report all.
 JBFLAGS := -W -n --keep-going
 
-.PHONY: help install html book-strict test lint unit claims pdf clean lock
+.PHONY: help install html book-strict chapter test lint unit claims pdf clean lock
 
 help:
 	@echo "make html   build the website into _build/html (sets everything up first)"
@@ -31,6 +31,15 @@ html: install
 # that failed before cannot pass silently on a rebuild.
 book-strict: install
 	$(JB) build . --all $(JBFLAGS)
+
+# Build one chapter alone, strictly, in its own output folder (for writing a chapter):
+#   make chapter CH=basis
+chapter: install
+	@test -n "$(CH)" || { echo "usage: make chapter CH=<basis|activations|separability|rbm|initialization>"; exit 2; }
+	@test -f book/$(CH).md || { echo "no chapter book/$(CH).md"; exit 2; }
+	@mkdir -p _build/dev/$(CH)
+	@printf 'format: jb-book\nroot: book/$(CH)\nchapters:\n  - file: book/bibliography\n' > _build/dev/$(CH)/_toc.yml
+	$(JB) build . --toc _build/dev/$(CH)/_toc.yml --path-output _build/dev/$(CH) $(JBFLAGS)
 
 lint: install
 	$(PY) -m ruff check code tests
