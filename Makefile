@@ -7,11 +7,11 @@ STAMP  := $(VENV)/.installed-stamp
 # -W: warnings are errors; -n: nitpicky (broken references warn); --keep-going: report all.
 JBFLAGS := -W -n --keep-going
 
-.PHONY: help install html book-strict chapter test lint unit claims pdf clean lock
+.PHONY: help install html book-strict chapter test lint unit claims pdf tex-deps clean lock
 
 help:
 	@echo "make html   build the website into _build/html (sets everything up first)"
-	@echo "make test   lint, unit tests, every claim check, strict rebuild of the whole book"
+	@echo "make test   lint, unit tests, every claim check, strict rebuild of the whole book, PDF"
 	@echo "make pdf    build the PDF edition into _build/latex"
 	@echo "make clean  remove build outputs (keeps the virtual environment)"
 
@@ -50,10 +50,31 @@ unit: install
 claims: install
 	$(PY) -m hiddenunits claims
 
-test: lint unit book-strict
+test: lint unit book-strict pdf
 
-pdf: install
-	@echo "The PDF edition is not wired up yet (see its issue)."; exit 1
+# The PDF edition: LaTeX through Jupyter Book's pdflatex builder (xelatex engine), then a
+# gate that fails on undefined references or citations ("??"), missing glyphs or files.
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+	texlive-xetex latexmk fonts-freefont-otf poppler-utils
+PDF := _build/latex/hidden-units.pdf
+
+tex-deps:
+	@if command -v xelatex >/dev/null && command -v latexmk >/dev/null \
+	    && command -v pdftotext >/dev/null && kpsewhich fncychap.sty >/dev/null \
+	    && fc-list | grep -qi FreeSerif; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing TeX Live (Debian packages: $(TEX_PACKAGES))"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
+	else \
+	  echo "TeX Live is missing. Install it with:"; \
+	  echo "  sudo apt-get install $(TEX_PACKAGES)"; exit 1; \
+	fi
+
+pdf: install tex-deps
+	$(JB) build . --builder pdflatex $(JBFLAGS)
+	$(PY) -m hiddenunits.pdfcheck _build/latex/hidden-units.log $(PDF)
+	@if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/hidden-units.pdf; fi
+	@echo "PDF: $(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages/ {print $$2}') pages)"
 
 # Re-pin requirements.lock from pyproject.toml (run after changing dependencies).
 lock: install

@@ -86,7 +86,7 @@ def load_all() -> None:
     import hiddenunits
 
     for info in pkgutil.iter_modules(hiddenunits.__path__):
-        if not info.name.startswith("_") and info.name not in {"cli", "sphinxext"}:
+        if not info.name.startswith("_") and info.name not in {"cli", "sphinxext", "pdfcheck"}:
             importlib.import_module(f"hiddenunits.{info.name}")
 
 
