@@ -6,6 +6,8 @@ dark page theme; the PDF gets them as vector graphics (see :mod:`hiddenunits.boo
 
 from __future__ import annotations
 
+import os
+
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
@@ -53,6 +55,9 @@ RC = {
 
 def apply() -> None:
     """Set the book's matplotlib style (idempotent)."""
+    # PDF and SVG output stamp the date unless SOURCE_DATE_EPOCH is set: fix it, so that
+    # two builds write byte-identical figures.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     mpl.rcParams.update(RC)
 
 
