@@ -1,0 +1,100 @@
+"""Balancedness A A^T - B^T B: conserved by the flow, changed by eta^2 (...) per GD step."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from hiddenunits import balancedness as bal
+from hiddenunits import linear_autoencoder as lae
+from hiddenunits.symmetry import matrix_symbols, symbolic_zero
+
+
+def test_one_step_change_against_direct_computation():
+    C = lae.digits_covariance()
+    A, B = lae.init_factors(4, 64, seed=1)
+    gA, gB = lae.gradients(A, B, C)
+    lr = 0.3
+    direct = bal.balancedness(A - lr * gA, B - lr * gB) - bal.balancedness(A, B)
+    np.testing.assert_allclose(direct, bal.step_change(gA, gB, lr), atol=1e-13)
+
+
+def test_orbit_identity_numerically():
+    C = lae.digits_covariance()
+    A, B = lae.init_factors(4, 64, seed=2)
+    gA, gB = lae.gradients(A, B, C)
+    np.testing.assert_allclose(gA @ A.T, B.T @ gB, atol=1e-14)
+
+
+def test_symbolic_checks_pass_and_a_wrong_power_fails():
+    assert bal.check_gradient_orthogonal() == 0.0
+    assert bal.check_balancedness_step() == 0.0
+    import sympy as sp
+
+    A, B, _, _, E = matrix_symbols()
+    eta = sp.symbols("eta")
+    gA, gB = B.T * E, E * A.T
+    A1, B1 = A - eta * gA, B - eta * gB
+    wrong = (A1 * A1.T - B1.T * B1) - (A * A.T - B.T * B) - eta * (gA * gA.T - gB.T * gB)
+    assert not symbolic_zero(wrong)
+
+
+def test_flow_conserves_d_with_an_independent_integrator():
+    setup = bal.FlowSetup(k=2, horizon=2.0)
+    C = lae.digits_covariance()
+    A0, B0 = lae.init_factors(2, 64, seed=0, law="gaussian", scale=1.0)
+
+    def rhs(t, y):
+        A, B = y[:128].reshape(2, 64), y[128:].reshape(64, 2)
+        gA, gB = lae.gradients(A, B, C)
+        return -np.concatenate([gA.ravel(), gB.ravel()])
+
+    sol = solve_ivp(rhs, (0.0, setup.horizon), np.concatenate([A0.ravel(), B0.ravel()]),
+                    method="DOP853", rtol=1e-12, atol=1e-12)
+    y = sol.y[:, -1]
+    DT = bal.balancedness(y[:128].reshape(2, 64), y[128:].reshape(64, 2))
+    D0 = bal.balancedness(A0, B0)
+    assert np.linalg.norm(DT - D0) / np.linalg.norm(D0) < 1e-9
+    # and the loss did change, so the run was not trivial
+    assert lae.loss(A0, B0, C) - lae.loss(y[:128].reshape(2, 64), y[128:].reshape(64, 2), C) > 0.1
+
+
+def test_rk4_matches_the_midpoint_rule_on_the_trajectory():
+    setup = bal.FlowSetup(horizon=1.0)
+    A1, B1 = bal.rk4(setup, 0.05)
+    A2, B2 = bal.midpoint(setup, 0.05)
+    assert np.abs(A1 - A2).max() < 1e-3 and np.abs(B1 - B2).max() < 1e-3
+
+
+def test_the_flow_check_detects_weight_decay():
+    # with weight decay the flow obeys dD/dt = -2 lambda D, so D(T) = exp(-2 lambda T) D(0)
+    lam, T = 0.01, 10.0
+    drift = bal.drift(bal.FlowSetup(weight_decay=lam, horizon=T), "implicit midpoint", 0.2)
+    assert drift == pytest.approx(1 - math.exp(-2 * lam * T), rel=1e-3)
+    assert bal.check_balancedness_flow() < 1e-11
+
+
+def test_gradient_descent_drift_is_first_order():
+    table = bal.drift_table()
+    slope = bal.order(bal.STEPS[1:], table["gradient descent (Euler)"][1:])
+    assert 0.8 < slope < 1.3
+    assert bal.order(bal.STEPS, table["Runge-Kutta 4"]) > 3.5
+
+
+def test_order_of_exact_power_law():
+    hs = np.array([0.1, 0.2, 0.4])
+    assert bal.order(hs, 3 * hs**2) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: bal.drift(bal.FlowSetup(), "leapfrog", 0.1),
+    lambda: bal.euler(bal.FlowSetup(horizon=1.0), 0.3),
+    lambda: bal.euler(bal.FlowSetup(horizon=1.0), -0.1),
+    lambda: bal.balancedness(np.ones((2, 3)), np.ones((2, 3))),
+    lambda: bal.step_change(np.ones((2, 3)), np.full((3, 2), np.inf), 0.1),
+    lambda: bal.order([0.1, 0.2], [1.0]),
+])
+def test_bad_input_raises(call):
+    with pytest.raises(ValueError):
+        call()

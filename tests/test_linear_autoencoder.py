@@ -1,0 +1,143 @@
+"""The linear autoencoder: loss, gradients and Hessian against data sums and autograd."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from hiddenunits import linear_autoencoder as lae
+
+
+def _problem(seed=0, n=6, k=2, N=40):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(N, n)) @ rng.normal(size=(n, n))
+    A, B = rng.normal(size=(k, n)), rng.normal(size=(n, k))
+    return x, lae.covariance(x), A, B
+
+
+def _torch_loss(C):
+    Ct = torch.tensor(C)
+
+    def f(A, B, mask=None):
+        M = A if mask is None else mask[:, None] * A
+        R = torch.eye(len(C), dtype=torch.float64) - B @ M
+        return 0.5 * torch.trace(R @ Ct @ R.T)
+
+    return f
+
+
+def test_loss_equals_the_mean_reconstruction_error():
+    x, C, A, B = _problem()
+    xc = x - x.mean(0)
+    direct = 0.5 * np.mean(np.sum((xc - xc @ (B @ A).T) ** 2, axis=1))
+    assert lae.loss(A, B, C) == pytest.approx(direct, rel=1e-12)
+
+
+@pytest.mark.parametrize("mask", [None, np.array([0.0, 4.0 / 3.0])])
+def test_gradients_match_autograd(mask):
+    _, C, A, B = _problem(1)
+    At = torch.tensor(A, requires_grad=True)
+    Bt = torch.tensor(B, requires_grad=True)
+    _torch_loss(C)(At, Bt, None if mask is None else torch.tensor(mask)).backward()
+    gA, gB = lae.gradients(A, B, C, mask)
+    np.testing.assert_allclose(gA, At.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gB, Bt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_hessian_matches_autograd():
+    _, C, A, B = _problem(2, n=5, k=3)
+    k, n = A.shape
+    f = _torch_loss(C)
+
+    def flat(th):
+        return f(th[: k * n].reshape(k, n), th[k * n:].reshape(n, k))
+
+    th = torch.tensor(np.concatenate([A.ravel(), B.ravel()]))
+    H = torch.autograd.functional.hessian(flat, th).numpy()
+    np.testing.assert_allclose(lae.hessian(A, B, C), H, rtol=1e-10, atol=1e-10)
+
+
+def test_optimum_value_and_critical_points():
+    _, C, _, _ = _problem(3, n=6, k=2)
+    lam, U = lae.pca(C)
+    assert np.all(np.diff(lam) <= 0)
+    np.testing.assert_allclose(U @ np.diag(lam) @ U.T, C, atol=1e-10)
+    for S in [(0, 1), (0, 3), (2, 5)]:
+        A, B = lae.critical_point(C, S)
+        assert max(np.abs(g).max() for g in lae.gradients(A, B, C)) < 1e-10
+        expected = 0.5 * sum(lam[j] for j in range(6) if j not in S)
+        assert lae.loss(A, B, C) == pytest.approx(expected, rel=1e-12)
+    assert lae.optimal_loss(C, 2) == pytest.approx(0.5 * lam[2:].sum())
+    # a perturbed critical point is not critical: the check's gradient term can fail
+    A, B = lae.critical_point(C, (0, 1))
+    assert np.abs(lae.gradients(A + 0.01, B, C)[1]).max() > 1e-4
+
+
+def test_saddle_bound_at_the_digits():
+    cps = lae.critical_points(4, 6)
+    assert len(cps) == math.comb(6, 4)
+    for cp in cps:
+        if cp.S == (0, 1, 2, 3):
+            assert cp.min_eig > -1e-12
+        else:
+            assert cp.min_eig <= cp.bound + 1e-12 and cp.bound < -1e-3
+
+
+def test_principal_angles_of_two_lines():
+    u = np.array([[1.0], [0.0]])
+    v = np.array([[math.cos(0.3)], [math.sin(0.3)]])
+    assert lae.principal_angles(u, v)[0] == pytest.approx(0.3, abs=1e-12)
+
+
+def test_correlations_match_numpy_on_samples():
+    x, C, A, _ = _problem(4, n=5, k=2, N=200)
+    _, U = lae.pca(C)
+    xc = x - x.mean(0)
+    h, s = xc @ A.T, xc @ U[:, :2]
+    ref = np.corrcoef(h.T, s.T)[:2, 2:]
+    np.testing.assert_allclose(lae.unit_component_correlations(A, C, 2), ref, atol=1e-10)
+    A2 = np.random.default_rng(5).normal(size=(2, 5))
+    ref2 = np.corrcoef(h.T, (xc @ A2.T).T)[:2, 2:]
+    np.testing.assert_allclose(lae.unit_unit_correlations(A, A2, C), ref2, atol=1e-10)
+
+
+def test_rotated_baseline_is_one_for_a_single_unit():
+    _, C, _, _ = _problem(6)
+    assert lae.rotated_pca_baseline(C, 1, samples=5, seed=0) == pytest.approx(1.0)
+
+
+def test_gradient_descent_reaches_the_minimum_on_digits():
+    A, B, losses = lae.train(lae.TrainSpec(steps=400))
+    C = lae.digits_covariance()
+    assert losses[-1] - lae.optimal_loss(C, 4) < 1e-4
+    _, U = lae.pca(C)
+    assert lae.principal_angles(B, U[:, :4]).max() < 1e-2
+
+
+def test_init_factors_laws():
+    A, B = lae.init_factors(50, 200, seed=0, law="uniform")
+    assert np.abs(A).max() <= 1 / math.sqrt(200) and np.abs(B).max() <= 1 / math.sqrt(50)
+    A, B = lae.init_factors(50, 200, seed=0, law="gaussian")
+    # 10000 draws: the sample variance is within 4 % of 1/(3 fan_in) with high probability
+    assert A.var() == pytest.approx(1 / 600, rel=0.04)
+    assert B.var() == pytest.approx(1 / 150, rel=0.04)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: lae.loss(np.ones((2, 3)), np.ones((3, 3)), np.eye(3)),
+    lambda: lae.loss(np.ones((2, 3)), np.ones((3, 2)), np.eye(4)),
+    lambda: lae.gradients(np.ones((2, 3)), np.ones((3, 2)), np.eye(3), mask=np.ones(3)),
+    lambda: lae.covariance(np.array([[1.0, np.nan], [0.0, 1.0]])),
+    lambda: lae.covariance(np.ones((1, 3))),
+    lambda: lae.init_factors(5, 3, seed=0),
+    lambda: lae.init_factors(2, 3, seed=0, law="cauchy"),
+    lambda: lae.pca(np.array([[1.0, 2.0], [0.0, 1.0]])),
+    lambda: lae.optimal_loss(np.eye(3), 3),
+    lambda: lae.critical_point(np.eye(3), (0, 0)),
+    lambda: lae.unit_study(seeds=1),
+    lambda: lae.critical_points(4, 4),
+])
+def test_bad_input_raises(call):
+    with pytest.raises(ValueError):
+        call()
