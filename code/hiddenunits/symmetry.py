@@ -232,7 +232,7 @@ class Comparison:
 
     case: Case
     deviation: np.ndarray  # ||theta'_t - P.theta_t|| / ||theta_t||, (steps + 1,)
-    loss: np.ndarray  # L(theta_t) on the full data, at about 30 evenly spaced steps
+    loss: np.ndarray  # L(theta_t) on the full data at about 30 steps, the last one last
     loss_rotated: np.ndarray  # L(theta'_t) at the same steps
     product_gap: float  # ||B'A' - BA||_F at the end
 
@@ -262,8 +262,9 @@ def _compare(case: Case, steps: int, seed: int) -> Comparison:
                               _grad_fn(case, steps, seed + 1), steps)
         dev = np.array([_dist((P @ a1, b1 @ P.T), t2) / _norm((a1, b1))
                         for (a1, b1), t2 in zip(run1, run2, strict=True)])
-        l1 = np.array([lae.loss_unchecked(*t, C) for t in run1[:: max(1, steps // 30)]])
-        l2 = np.array([lae.loss_unchecked(*t, C) for t in run2[:: max(1, steps // 30)]])
+        keep = sorted(set(range(0, steps + 1, max(1, steps // 30))) | {steps})
+        l1 = np.array([lae.loss_unchecked(*run1[i], C) for i in keep])
+        l2 = np.array([lae.loss_unchecked(*run2[i], C) for i in keep])
     gap = float(np.linalg.norm(run1[-1][1] @ run1[-1][0] - run2[-1][1] @ run2[-1][0]))
     return Comparison(case, dev, l1, l2, gap)
 
@@ -422,7 +423,7 @@ def _skew(k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def orbit_profiles(seed: int = 0, ts: tuple[float, ...] = tuple(np.linspace(-2, 2, 81))):
+def orbit_profiles(seed: int = 0, ts: tuple[float, ...] = tuple(np.linspace(-2, 2, 41))):
     """Loss of a trained autoencoder along exp(t S) (O(k)), exp(t X) (GL(k)) and a line."""
     C = lae.digits_covariance()
     A, B, _ = lae.train(lae.TrainSpec())
@@ -532,7 +533,7 @@ def fig_init_law():
              "orange", "--")]
     for psi, label, color, ls in rows:
         h, _ = np.histogram(np.mod(psi, math.pi / 2), bins=bins, density=True)
-        ax.stairs(h, bins, color=COLORS[color], ls=ls, label=label, lw=1.4)
+        ax.stairs(h, bins, baseline=None, color=COLORS[color], ls=ls, label=label, lw=1.4)
     ax.axhline(2 / math.pi, color=COLORS["black"], lw=0.8, label="uniform angle")
     ax.set_xlabel(r"angle $\psi$ of the hidden vector $A e_1$, modulo $\pi/2$")
     ax.set_ylabel("density")
@@ -557,7 +558,7 @@ def _hidden_transform(net, M: np.ndarray):
 
 
 @lru_cache(maxsize=1)
-def relu_profiles(seed: int = 0, ts: tuple[float, ...] = tuple(np.linspace(-2, 2, 81))):
+def relu_profiles(seed: int = 0, ts: tuple[float, ...] = tuple(np.linspace(-2, 2, 41))):
     """Training loss of the digit classifier along a rotation, a positive scaling and a line."""
     from hiddenunits.interpretability import cross_entropy
 
@@ -622,13 +623,12 @@ def trajectory_rows(steps: int = 300) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of the equivariance table: one row per procedure in CASES."""
     from hiddenunits.claims import latex_number
 
-    headers = ["Procedure", "$P$", "Equivariant in theory",
-               r"$\max_t \Vert\theta'_t - P\theta_t\Vert / \Vert\theta_t\Vert$",
-               r"$L(\theta_T)$", r"$L(\theta'_T)$"]
+    headers = ["Procedure", "Predicted equivariant", "Deviation", r"$L(\theta_T)$",
+               r"$\vert L(\theta_T) - L(\theta'_T) \vert$"]
     rows = []
     for case in CASES:
         r = compare(case, steps=steps)
-        rows.append([case.name, case.group, "yes" if case.equivariant else "no",
+        rows.append([case.name, "yes" if case.equivariant else "no",
                      f"${latex_number(float(r.deviation.max()))}$", f"{r.loss[-1]:.6f}",
-                     f"{r.loss_rotated[-1]:.6f}"])
+                     f"${latex_number(abs(float(r.loss[-1] - r.loss_rotated[-1])))}$"])
     return headers, rows
