@@ -276,8 +276,9 @@ def derivative_extremes(name: str, lo: float = -40.0, hi: float = 40.0,
                                        bounds=(a, b), method="bounded",
                                        options={"xatol": 1e-12})
         best = (float(d[k]), float(grid[k]))
-        if -sign * res.fun > sign * best[0]:
-            best = (float(-sign * res.fun), float(res.x))
+        value = -sign * float(res.fun)  # phi' at the refined point
+        if sign * value > sign * best[0]:
+            best = (value, float(res.x))
         out.extend(best)
     return out[0], out[1], out[2], out[3]
 

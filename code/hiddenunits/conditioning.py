@@ -321,13 +321,19 @@ def iterations_to(problem: TwoWeightProblem, tol: float = 1e-3, w0=ZIGZAG_START,
     raise ValueError(f"no convergence in {max_steps} steps")
 
 
-def gd_rate_violation(hessian: np.ndarray, w0, steps: int = 60) -> float:
+def gd_rate_violation(hessian: np.ndarray, w0, steps: int = 60,
+                      rho_scale: float = 1.0) -> float:
     """max_k (||e_k|| - rho^k ||e_0||) / ||e_0|| with rho = (kappa - 1)/(kappa + 1), for GD
     at the best step size on (w - w*)^T H (w - w*)/2 with w* = 0 (<= 0 by the proposition;
-    measured relative to ||e_0|| so that rho = 0, kappa = 1, needs no division by 0)."""
+    measured relative to ||e_0|| so that rho = 0, kappa = 1, needs no division by 0).
+    ``rho_scale`` < 1 claims a faster rate than the true one (to show the check can fail).
+    """
+    hessian = np.asarray(hessian, dtype=np.float64)
     ev = np.linalg.eigvalsh(hessian)
+    if ev[0] <= 0:
+        raise ValueError("the Hessian must be positive definite")
     kappa = ev[-1] / ev[0]
-    rho = (kappa - 1) / (kappa + 1)
+    rho = rho_scale * (kappa - 1) / (kappa + 1)
     path = gd_path(hessian, np.zeros(len(w0)), w0, 2 / (ev[0] + ev[-1]), steps)
     e = np.linalg.norm(path, axis=1)
     return float(np.max(e - rho ** np.arange(steps + 1) * e[0]) / e[0])
