@@ -539,7 +539,7 @@ def fig_init_law():
     ax.set_ylabel("density")
     ax.set_xticks([0, math.pi / 8, math.pi / 4, 3 * math.pi / 8, math.pi / 2],
                   ["0", r"$\pi/8$", r"$\pi/4$", r"$3\pi/8$", r"$\pi/2$"])
-    ax.legend(fontsize=7.5, loc="lower center")
+    ax.legend(fontsize=7.5, loc="upper right")
     return fig
 
 
