@@ -6,6 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 from torch import nn
 
 from hiddenunits import initialization as ini
@@ -183,3 +184,15 @@ def test_stalled_and_verdict():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_pytorch_check_detects_the_lecun_uniform_bound():
+    w, _ = ini.pytorch_linear_weights(400, 300, seed=0)
+    bound = math.sqrt(3 / 400)  # U(-sqrt(3/n), sqrt(3/n)) has variance 1/n: not torch's law
+    d = stats.kstest(w.ravel(), stats.uniform(loc=-bound, scale=2 * bound).cdf).statistic
+    assert math.sqrt(w.size) * d > 1.95
+
+
+def test_product_check_detects_the_infinite_width_value():
+    exact = ini.product_moments_exact(8, 4)
+    assert float(exact[4]) > 5 + 0.5  # finite width: clearly above the n -> oo value L + 1

@@ -207,3 +207,11 @@ def test_singular_values_near_the_limit_laws():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_density_check_detects_a_wrong_dimension():
+    samples = rg.sample_angles(10, 20_000, np.random.default_rng(20))
+    scale = math.sqrt(samples.size)
+    right = scale * stats.kstest(samples, lambda t: rg.angle_cdf(t, 10)).statistic
+    wrong = scale * stats.kstest(samples, lambda t: rg.angle_cdf(t, 12)).statistic
+    assert right < rg.KS_LEVEL < wrong

@@ -583,8 +583,8 @@ def fig_training_curves(config: DeepTrainConfig = DeepTrainConfig()):
         ax.plot(np.arange(len(hist.train_loss)), hist.train_loss, color=color, label=label,
                 ls=":" if init == "xavier" else "-")
     ax.axhline(math.log(10), color=COLORS["black"], lw=0.8, ls="--")
-    ax.annotate(r"$\log 10$: the stalled runs overlap here", (0.2, math.log(10)),
-                xytext=(0.2, math.log(10) + 0.35), fontsize=8,
+    ax.annotate(r"$\log 10$: the stalled runs overlap here", (6.0, math.log(10)),
+                xytext=(5.0, math.log(10) + 0.3), fontsize=8,
                 arrowprops={"arrowstyle": "->", "lw": 0.8})
     ax.set_xlabel("epoch")
     ax.set_ylabel("training cross-entropy")

@@ -492,20 +492,22 @@ def fig_angle_density(mc_size: int = 20_000, seed: int = 0):
     colors = [COLORS["blue"], COLORS["orange"], COLORS["green"]]
     for n, color in zip((3, 10, 50), colors, strict=True):
         ax1.hist(sample_angles(n, mc_size, rng), bins=60, density=True, color=color,
-                 alpha=0.3)
+                 histtype="stepfilled", alpha=0.3)
         ax1.plot(theta, angle_pdf(theta, n), color=color, label=f"$n = {n}$")
     ax1.set_xlabel(r"angle $\theta$")
     ax1.set_ylabel("density")
     ax1.set_xticks([0, math.pi / 2, math.pi], ["0", r"$\pi/2$", r"$\pi$"])
     ax1.legend()
     u = np.linspace(-4, 4, 400)
-    ax2.plot(u, stats.norm.pdf(u), color=COLORS["black"], lw=1, ls="--", label="$N(0, 1)$")
     colors = [COLORS["vermillion"], COLORS["purple"], COLORS["sky"]]
     for n, color in zip((5, 500, 5000), colors, strict=True):
         a = math.sqrt(n) * (sample_angles(n, mc_size, rng, method="chi2") - math.pi / 2)
-        ax2.hist(a, bins=60, range=(-4, 4), density=True, color=color, alpha=0.3)
+        ax2.hist(a, bins=60, range=(-4, 4), density=True, color=color, alpha=0.3,
+                 histtype="stepfilled")
         ax2.plot(u, angle_pdf(math.pi / 2 + u / math.sqrt(n), n) / math.sqrt(n), color=color,
                  label=f"$n = {n}$")
+    ax2.plot(u, stats.norm.pdf(u), color=COLORS["black"], lw=1, ls="--", label="$N(0, 1)$",
+             zorder=5)
     ax2.set_xlabel(r"$\sqrt{n}\,(\theta - \pi/2)$")
     ax2.legend()
     return fig
@@ -517,7 +519,7 @@ def fig_singular_value_laws(n: int = 400, tall: int = 4, seed: int = 0):
     fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
     s = _square_draw(n, seed)[1]  # the matrix of square_gaussian_report
     grid = np.linspace(0, 2.2, 500)
-    ax1.hist(s, bins=50, density=True, color=COLORS["blue"], alpha=0.35,
+    ax1.hist(s, bins=50, density=True, color=COLORS["blue"], alpha=0.35, histtype="stepfilled",
              label=f"one ${n}\\times{n}$ draw")
     ax1.plot(grid, quarter_circle_pdf(grid), color=COLORS["blue"], label="quarter circle")
     ax1.axvline(1.0, color=COLORS["grey"], lw=1, ls=":")
@@ -527,7 +529,7 @@ def fig_singular_value_laws(n: int = 400, tall: int = 4, seed: int = 0):
     ax1.legend(loc="upper right")
     m = tall * n
     s = tall_gaussian_singular_values(n, tall, seed + 1)
-    ax2.hist(s, bins=50, density=True, color=COLORS["orange"], alpha=0.35,
+    ax2.hist(s, bins=50, density=True, color=COLORS["orange"], alpha=0.35, histtype="stepfilled",
              label=f"one ${m}\\times{n}$ draw")
     ax2.plot(grid, mp_singular_pdf(grid, n / m), color=COLORS["orange"],
              label="Marchenko-Pastur")
