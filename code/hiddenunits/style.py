@@ -6,6 +6,7 @@ dark page theme; the PDF gets them as vector graphics (see :mod:`hiddenunits.boo
 
 from __future__ import annotations
 
+import logging
 import os
 
 import matplotlib as mpl
@@ -58,6 +59,9 @@ def apply() -> None:
     # PDF and SVG output stamp the date unless SOURCE_DATE_EPOCH is set: fix it, so that
     # two builds write byte-identical figures.
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    # fontTools logs font-subsetting notes on stderr while writing PDFs; stderr in a
+    # chapter cell fails the build, and these notes are not problems.
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
     mpl.rcParams.update(RC)
 
 
