@@ -154,3 +154,5 @@ def test_bad_input():
         bn.data_distribution(np.full((2, 4), 0.5), 4)
     with pytest.raises(ValueError, match="rho"):
         bn.curl_value(1.5)
+    with pytest.raises(ValueError, match="k must be"):
+        bn.cd_expected_update(model, np.zeros((2, 4)), -1)

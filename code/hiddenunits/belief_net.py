@@ -206,6 +206,8 @@ def chain_statistic(rbm: RBM, p_v: np.ndarray) -> np.ndarray:
 
 def cd_expected_update(rbm: RBM, data: np.ndarray, k: int) -> np.ndarray:
     """E[CD-k update of W] = E_data[v q(v)^T] - E[v^k q(v^k)^T], v^k after k Gibbs steps."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+        raise ValueError(f"k must be an integer >= 0, got {k!r}")
     up, down = kernels(rbm)
     p0 = data_distribution(data, rbm.n_visible)
     pk = p0

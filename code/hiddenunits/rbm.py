@@ -733,6 +733,12 @@ def check_gb_scale() -> float:
     W = rng.normal(0, 0.5, (6, 4))
     b = rng.normal(0, 1, 6)
     v = rng.normal(0, 1, (20, 6))
+    h = (rng.random((20, 4)) < 0.5).astype(np.float64)
+    # bottom-up input W^T (v / s) scales as 1/s, top-down shift s W h as s (alpha = 0.3)
+    one, small = (GaussianRBM(W, b, np.zeros(4), np.full(6, s)) for s in (1.0, 0.3))
+    scaling = max(np.abs(gb_hidden_input(small, v) - gb_hidden_input(one, v) / 0.3).max(),
+                  np.abs((gb_v_mean_given_h(small, h) - b) - 0.3 * (gb_v_mean_given_h(one, h)
+                                                                   - b)).max())
     rec = {}
     for s in (1.0, 0.3, 0.05):
         model = GaussianRBM(W, b, np.zeros(4), np.full(6, s))
@@ -741,7 +747,7 @@ def check_gb_scale() -> float:
     err = max(np.abs(rec[s][0] - rec[1.0][0]).max() / np.abs(rec[1.0][0]).max()
               for s in rec)
     control = np.abs(rec[0.05][1] - rec[1.0][1]).max()
-    return float(err + (1.0 if control < 1e-3 else 0.0))
+    return float(err + scaling + (1.0 if control < 1e-3 else 0.0))
 
 
 # ---------------------------------------------------------------------------- experiments
