@@ -30,7 +30,7 @@ _TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 class DeepNet:
     """A random deep net z_l = W_l h_{l-1}, h_l = phi(z_l), W_l ~ N(0, g^2/n) i.i.d."""
 
-    depth: int = 10  # number of hidden layers L
+    depth: int = 10  # number of hidden layers D
     width: int = 100  # n: every layer is n x n
     weight_scale: float = 1.0  # g
     num_examples: int = 64  # inputs x ~ N(0, I_n)
@@ -51,7 +51,7 @@ def backprop_deltas(net: DeepNet) -> tuple[list[np.ndarray], list[np.ndarray],
                                            list[np.ndarray]]:
     """(weights W_l (n, n), pre-activations z_l (N, n), errors delta_l (N, n)), l = 1..L.
 
-    The loss is L = sum_i c_i . h_L(x_i) with random c_i, so delta_L is arbitrary; the
+    The loss is L = sum_i c_i . h_D(x_i) with random c_i, so delta_D is arbitrary; the
     deltas come from PyTorch's autograd in float64 (not from the recursion above).
     """
     rng = np.random.default_rng(net.seed)
@@ -175,7 +175,7 @@ def escape_curve(weight_scale: float, depth: int = ESCAPE_SETUP["depth"],
                  width: int = ESCAPE_SETUP["width"],
                  num_examples: int = ESCAPE_SETUP["num_examples"],
                  seed: int = 0) -> tuple[float, float, float]:
-    """(median ||delta_1||/||delta_L||, the bound prod (||W_l||/4), mean saturated fraction)
+    """(median ||delta_1||/||delta_D||, the bound prod (||W_l||/4), mean saturated fraction)
     for a random sigmoid net; a unit is saturated when sigma'(z) < 1% of its maximum 1/4."""
     net = DeepNet(depth, width, weight_scale, num_examples, seed)
     weights, zs, deltas = backprop_deltas(net)
@@ -195,12 +195,12 @@ def fig_sigmoid_escape() -> Figure:
     fig, (ax0, ax1) = new_figure(1, 2, height=3.0)
     data = np.array([escape_curve(g) for g in ESCAPE_SCALES])  # (S, 3)
     ax0.loglog(ESCAPE_SCALES, data[:, 0], "o-", color=COLORS["blue"],
-               label="measured $\\|\\delta_1\\| / \\|\\delta_L\\|$ (median)")
+               label="measured $\\|\\delta_1\\| / \\|\\delta_D\\|$ (median)")
     ax0.loglog(ESCAPE_SCALES, data[:, 1], "s--", color=COLORS["orange"],
                label="bound $\\prod_{\\ell\\geq 2} \\|W_\\ell\\|_{op}/4$")
     ax0.axhline(1.0, color=COLORS["grey"], lw=0.8)
     ax0.set(xlabel="weight scale $g$", ylabel="ratio",
-            title=f"sigmoid, $L = {ESCAPE_SETUP['depth']}$, $n = {ESCAPE_SETUP['width']}$")
+            title=f"sigmoid, $D = {ESCAPE_SETUP['depth']}$, $n = {ESCAPE_SETUP['width']}$")
     ax0.legend(loc="upper left")
     ax1.semilogx(ESCAPE_SCALES, data[:, 2], "o-", color=COLORS["vermillion"])
     ax1.set(xlabel="weight scale $g$", ylabel="fraction saturated",
