@@ -14,7 +14,7 @@ def test_autograd_deltas_follow_the_backprop_recursion():
     weights, zs, deltas = G.backprop_deltas(net)
     for ell in range(net.depth - 1):
         s = expit(zs[ell])
-        recursion = (s * (1 - s)) * (deltas[ell + 1] @ weights[ell + 1])  # D W^T delta
+        recursion = (s * (1 - s)) * (deltas[ell + 1] @ weights[ell + 1])  # S W^T delta
         np.testing.assert_allclose(deltas[ell], recursion, rtol=1e-12, atol=1e-300)
 
 

@@ -1,8 +1,8 @@
 """Backpropagated errors delta_l = dL/dz_l in deep nets: the sigmoid bound and its price.
 
 For z_l = W_l h_{l-1} + b_l and h_l = phi(z_l), backpropagation reads
-delta_l = D_l W_{l+1}^T delta_{l+1} with D_l = diag(phi'(z_l)); for the sigmoid
-||D_l||_op <= 1/4, hence ||delta_i|| <= prod_{l=i+1}^{j} (||W_l||_op / 4) ||delta_j||.
+delta_l = S_l W_{l+1}^T delta_{l+1} with S_l = diag(phi'(z_l)); for the sigmoid
+||S_l||_op <= 1/4, hence ||delta_i|| <= prod_{l=i+1}^{j} (||W_l||_op / 4) ||delta_j||.
 """
 
 from __future__ import annotations
