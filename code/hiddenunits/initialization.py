@@ -8,6 +8,7 @@ singular values and training in deep networks.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 import sympy as sp
 import torch
 from scipy import integrate, stats
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from hiddenunits import data, nets
@@ -48,13 +50,29 @@ def _check_init(init: str) -> str:
     return init
 
 
+def _single_threaded(fn):
+    """Decorator: run ``fn`` inside :func:`_one_thread`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _one_thread():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 @contextlib.contextmanager
 def _one_thread():
-    """Run torch on one thread (small matrices; faster, and steady on a shared CPU)."""
+    """Run torch and numpy's BLAS on one thread each, then restore the previous settings.
+
+    The matrices here are small: one thread is faster, and it keeps torch's and BLAS's
+    spinning thread pools from fighting over the cores of a small shared machine.
+    """
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(old)
 
@@ -367,6 +385,7 @@ def check_product_spread() -> float:
     return max(product_moment_zscores())
 
 
+@_single_threaded
 def product_singular_values(n: int, depths: tuple[int, ...], kind: str,
                             seed: int = 0) -> dict[int, np.ndarray]:
     """Singular values (descending) of W_L ... W_1 for each L in ``depths``.
@@ -413,6 +432,7 @@ def relu_active_counts(init: str, gain: float = 1.0,
         return np.array([int((o > 0).sum()) for o in nets.hidden_outputs(model, x)])
 
 
+@_single_threaded
 def relu_jacobian_singular_values(init: str, gain: float = 1.0,
                                   config: DepthConfig = DepthConfig()) -> np.ndarray:
     """Singular values of d(last hidden layer)/d(input) of a zero-bias ReLU MLP at one digit."""
@@ -523,6 +543,7 @@ _INIT_COLORS = {"pytorch": "grey", "xavier": "orange", "lecun": "blue", "he": "g
 
 
 @figure("initialization")
+@_single_threaded
 def fig_depth_scales(config: DepthConfig = DepthConfig()):
     """RMS of each hidden layer at initialisation, per activation and initialisation."""
     acts = ("linear", "tanh", "relu")
@@ -541,6 +562,7 @@ def fig_depth_scales(config: DepthConfig = DepthConfig()):
 
 
 @figure("initialization")
+@_single_threaded
 def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8)):
     """Singular values of products of Gaussian or orthogonal layers, and of ReLU Jacobians."""
     fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
@@ -573,6 +595,7 @@ def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8)):
 
 
 @figure("initialization")
+@_single_threaded
 def fig_training_curves(config: DeepTrainConfig = DeepTrainConfig()):
     """Training loss of the deep ReLU MLP for each initialisation."""
     fig, ax = new_figure(height=3.2)
