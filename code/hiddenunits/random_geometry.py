@@ -389,7 +389,7 @@ def check_cos_moments() -> float:
        statement="Var(theta) = psi'(n/2)/2 for every n >= 2 (psi' = trigamma)",
        method="symbolic", tolerance=0.0)
 def check_angle_variance() -> float:
-    """sympy: the recursion of the proof, both base cases and the trigamma recurrence."""
+    """sympy: the recursion of the proof, both base cases, the trigamma recurrence and n = 4."""
     phi = sp.symbols("phi", real=True)
     m = sp.symbols("m", positive=True)
     x = sp.symbols("x", positive=True)
@@ -407,6 +407,10 @@ def check_angle_variance() -> float:
                     - (sp.polygamma(1, sp.S.Half) - 4) / 2),
         # psi'(x + 1) = psi'(x) - 1/x^2 turns V_n = V_(n-2) - 2/(n-2)^2 into psi'(n/2)/2
         sp.simplify(sp.expand_func(sp.polygamma(1, x + 1)) - sp.polygamma(1, x) + 1 / x ** 2),
+        # end to end at n = 4, the first case that uses the recursion: pi^2/12 - 1/2
+        sp.simplify(sp.integrate(phi ** 2 * sp.cos(phi) ** 2, (phi, -half_pi, half_pi))
+                    / sp.integrate(sp.cos(phi) ** 2, (phi, -half_pi, half_pi))
+                    - (sp.pi ** 2 / 12 - sp.Rational(1, 2))),
     ]
     return float(sum(r != 0 for r in residuals))
 
