@@ -1,0 +1,84 @@
+"""Tests of hiddenunits.information against closed forms and enumeration."""
+
+import math
+
+import numpy as np
+import pytest
+
+from hiddenunits import information as I
+
+
+def _h2(e):
+    return -e * math.log2(e) - (1 - e) * math.log2(1 - e)
+
+
+def test_mutual_information_closed_forms():
+    assert I.mutual_information(np.full((3, 4), 1 / 12)) == pytest.approx(0.0, abs=1e-15)
+    assert I.mutual_information(np.eye(8) / 8) == pytest.approx(3.0)
+    e = 0.1  # binary symmetric channel with a uniform input: 1 - H2(e)
+    p = np.array([[(1 - e) / 2, e / 2], [e / 2, (1 - e) / 2]])
+    assert I.mutual_information(p) == pytest.approx(1 - _h2(e))
+
+
+def test_push_forward_adds_rows():
+    p = np.array([[0.1, 0.2], [0.3, 0.0], [0.15, 0.25]])
+    q = I.push_forward(p, ["a", "b", "a"])
+    np.testing.assert_allclose(q, [[0.25, 0.45], [0.3, 0.0]])
+
+
+def test_data_processing_and_a_layer_that_peeks_at_y():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        p, maps = I.random_chain(rng)
+        infos = I.layer_informations(p, maps, range(p.shape[0]))
+        assert all(b <= a + 1e-12 for a, b in zip(infos, infos[1:], strict=False))
+    # a "layer" that reads Y is not a function of X: information can grow, so the
+    # theorem's hypothesis matters (this is what the check would catch)
+    p = np.array([[0.25, 0.25], [0.25, 0.25]])  # X and Y independent: I(Y; X) = 0
+    joint = np.zeros((2, 2))
+    for x in range(2):
+        for y in range(2):
+            joint[y, y] += p[x, y]  # H = Y
+    assert I.mutual_information(joint) == pytest.approx(1.0)
+    assert I.mutual_information(p) == pytest.approx(0.0, abs=1e-15)
+    assert I.check_data_processing() <= 1e-12
+
+
+def test_relu_chain_informations_never_increase():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        infos = I.relu_chain_informations(rng)
+        assert infos[0] == pytest.approx(1 - _h2(0.2))
+        assert all(b <= a + 1e-12 for a, b in zip(infos, infos[1:], strict=False))
+
+
+def test_best_linear_accuracy():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    assert I.best_linear_accuracy(x, np.array([0, 1, 1, 0])) == 0.75
+    assert I.best_linear_accuracy(x, np.array([0, 0, 0, 1])) == 1.0
+    rng = np.random.default_rng(2)
+    pts = rng.normal(size=(10, 3))
+    labels = (pts @ np.array([1.0, -2.0, 0.5]) > 0.1).astype(int)
+    assert I.best_linear_accuracy(pts, labels) == 1.0
+
+
+def test_scramble_chain():
+    chain = I.xor_scramble_chain()
+    assert chain["accuracy"] == [0.75, 1.0, 0.75]
+    np.testing.assert_allclose(chain["information"], 1.0)
+    assert I.check_probe_not_monotone() == 0.0
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError):
+        I.mutual_information(np.array([[0.5, 0.6]]))
+    with pytest.raises(ValueError):
+        I.mutual_information(np.array([[-0.5, 1.5]]))
+    with pytest.raises(ValueError):
+        I.mutual_information(np.array([0.5, 0.5]))
+    with pytest.raises(ValueError):
+        I.push_forward(np.eye(2) / 2, ["a"])
+    with pytest.raises(ValueError):
+        I.best_linear_accuracy(np.zeros((13, 2)), np.zeros(13, dtype=int))
+    with pytest.raises(ValueError):
+        I.random_chain(np.random.default_rng(0), n_x=0)

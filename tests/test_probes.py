@@ -1,0 +1,147 @@
+"""Tests of hiddenunits.probes against scikit-learn, autograd and closed forms."""
+
+import numpy as np
+import pytest
+import torch
+
+from hiddenunits import probes as P
+
+
+def _blobs(rng, n=600, d=12, k=4, spread=1.5):
+    centres = rng.normal(size=(k, d)) * spread
+    y = rng.integers(0, k, size=n)
+    x = centres[y] + rng.normal(size=(n, d))
+    return x, y
+
+
+def test_standardize():
+    rng = np.random.default_rng(0)
+    a = rng.normal(3.0, 2.0, size=(50, 4))
+    a[:, 2] = 7.0  # a constant feature
+    b = rng.normal(size=(10, 4))
+    (sa,), (sb,) = P.standardize([a], [b])
+    np.testing.assert_allclose(sa.mean(0), 0.0, atol=1e-6)
+    np.testing.assert_allclose(sa.std(0)[[0, 1, 3]], 1.0, atol=1e-6)
+    assert np.all(sa[:, 2] == 0.0)
+    np.testing.assert_allclose(sb[:, 0], (b[:, 0] - a[:, 0].mean()) / a[:, 0].std(), atol=1e-5)
+
+
+def test_objective_gradient_matches_autograd():
+    rng = np.random.default_rng(1)
+    x, y = _blobs(rng, n=80, d=5, k=3)
+    w, b = rng.normal(size=(5, 3)), rng.normal(size=3)
+    f, gmax = P.probe_objective(x, y, w, b, C=0.5)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    ft = (torch.nn.functional.cross_entropy(torch.tensor(x) @ wt + bt, torch.tensor(y))
+          + 0.5 / (0.5 * 80) * (wt * wt).sum())
+    ft.backward()
+    assert f == pytest.approx(ft.item(), rel=1e-12)
+    assert gmax == pytest.approx(max(wt.grad.abs().max().item(), bt.grad.abs().max().item()),
+                                 rel=1e-10)
+
+
+def test_fit_matches_sklearn_on_several_layers():
+    rng = np.random.default_rng(2)
+    layers = []
+    x, y = _blobs(rng)
+    for d in (12, 30, 30, 7):  # two layers of equal width share one batched group
+        proj = rng.normal(size=(12, d))
+        layers.append(np.maximum(x @ proj, 0) if d != 12 else x)
+    layers, _ = P.standardize(layers, layers)
+    # tight tolerance: the distance to the optimum is at most |grad| / lam, lam = 1/(C N)
+    cfg = P.ProbeConfig(C=0.5, tol=1e-8, dtype="float64")
+    fit = P.fit_probes(layers, y, cfg)
+    ref = P.fit_probes_sklearn(layers, y, cfg)
+    assert all(fit.converged)
+    for i, f in enumerate(layers):
+        obj, gmax = P.probe_objective(f, y, fit.coef[i], fit.intercept[i], cfg.C)
+        obj_ref, _ = P.probe_objective(f, y, ref.coef[i], ref.intercept[i], cfg.C)
+        assert gmax <= cfg.tol
+        assert obj == pytest.approx(obj_ref, abs=1e-9)
+        # the optimum is unique for W; compare predicted probabilities, not the intercepts
+        z, z_ref = f @ fit.coef[i] + fit.intercept[i], f @ ref.coef[i] + ref.intercept[i]
+        p = np.exp(z - z.max(1, keepdims=True))
+        p_ref = np.exp(z_ref - z_ref.max(1, keepdims=True))
+        np.testing.assert_allclose(p / p.sum(1, keepdims=True),
+                                   p_ref / p_ref.sum(1, keepdims=True), atol=1e-4)
+
+
+def test_batched_fit_equals_separate_fits():
+    rng = np.random.default_rng(3)
+    x, y = _blobs(rng, d=20)
+    layers = [x, x[:, ::-1].copy(), 2 * x]
+    layers, _ = P.standardize(layers, layers)
+    cfg = P.ProbeConfig(dtype="float64", tol=1e-6)
+    joint = P.fit_probes(layers, y, cfg)
+    for i, f in enumerate(layers):
+        alone = P.fit_probes([f], y, cfg)
+        np.testing.assert_allclose(joint.coef[i], alone.coef[0], atol=1e-4)
+
+
+def test_float32_fit_reaches_tolerance():
+    rng = np.random.default_rng(4)
+    x, y = _blobs(rng, n=500, d=40, k=10)
+    (xs,), _ = P.standardize([x], [x])
+    fit = P.fit_probes([xs], y)
+    _, gmax = P.probe_objective(xs, y, fit.coef[0], fit.intercept[0], 0.25)
+    assert fit.converged[0] and gmax <= 1.5e-4  # float32 gradient vs float64 recomputation
+
+
+def test_concepts_and_depth():
+    x = np.array([[1.0, 1.0], [0.0, 0.0], [3.0, -3.0], [-1.0, 0.0]])
+    y = np.array([0, 3, 4, 7])
+    assert P.concept_labels("parity", x, y).tolist() == [1, 0, 1, 0]
+    assert P.concept_labels("energy", x, y).tolist() == [1, 0, 1, 0]  # median energy 1.5
+    assert P.concept_labels("mean", x, y).tolist() == [1, 0, 0, 0]  # median mean 0
+    assert P.concept_labels("label", x, y).tolist() == y.tolist()
+    assert P.concept_depth(np.array([0.5, 0.8, 0.9, 0.91])) == 2
+    assert P.concept_depth(np.array([0.9, 0.7]), slack=0.0) == 0
+
+
+def test_pairwise_violations_agree_with_argmax():
+    rng = np.random.default_rng(5)
+    h = rng.normal(size=(200, 6))
+    w, b = rng.normal(size=(4, 6)), rng.normal(size=4)
+    y = np.argmax(h @ w.T + b, axis=1)
+    assert not P.pairwise_violations(h, y, w, b).any()
+    y_wrong = (y + 1) % 4
+    assert P.pairwise_violations(h, y_wrong, w, b).all()
+
+
+def test_cnn_sites_and_mlp_sites():
+    cnn = P.SmallCNN(channels=4, seed=0)
+    x = torch.randn(7, 40)
+    sites = cnn.sites(x)
+    assert [s.shape[1] for s in sites] == [40, 160, 80, 160, 80, 80, 10]
+    torch.testing.assert_close(sites[-1], cnn(x))
+    assert len(sites) == len(P.SmallCNN.SITE_NAMES)
+
+
+def test_bad_input_raises():
+    rng = np.random.default_rng(6)
+    x, y = _blobs(rng, n=30)
+    with pytest.raises(ValueError):
+        P.fit_probes([x[:20]], y)
+    with pytest.raises(ValueError):
+        P.fit_probes([np.full_like(x, np.nan)], y)
+    with pytest.raises(ValueError):
+        P.fit_probes([x], np.zeros(30, dtype=int))
+    with pytest.raises(ValueError):
+        P.fit_probes([], y)
+    with pytest.raises(ValueError):
+        P.fit_probes([x], y, num_classes=2)
+    with pytest.raises(ValueError):
+        P.ProbeConfig(C=0.0)
+    with pytest.raises(ValueError):
+        P.ProbeConfig(dtype="float16")
+    with pytest.raises(ValueError):
+        P.standardize([x], [x[:, :3]])
+    with pytest.raises(ValueError):
+        P.concept_labels("colour", x, y)
+    with pytest.raises(ValueError):
+        P.ModelConfig(arch="rnn")
+    with pytest.raises(ValueError):
+        P.SmallCNN(length=42)
+    with pytest.raises(ValueError):
+        P.torch_threads(0).__enter__()
