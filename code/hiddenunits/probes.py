@@ -680,9 +680,9 @@ def fig_concept_depth():
                     markeredgecolor="black")
         ax.axhline(0.5, color=COLORS["black"], lw=0.8, ls=":")
         ax.set_title(f"trained {arch}")
-        ax.set_ylim(0.45, 1.0)
+        ax.set_ylim(0.45, 1.02)
     axes[0].set_ylabel("probe test accuracy")
-    axes[1].legend(fontsize=7.5, loc="lower left")
+    axes[0].legend(fontsize=7.5, loc="lower right")
     return fig
 
 

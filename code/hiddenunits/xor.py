@@ -329,7 +329,7 @@ OUTCOMES = ("solved", "dead unit at init", "unit died in training", "other")
 
 
 def dead_units(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Which hidden units are zero on every row of x: (S, 2) booleans, W (S, 2, 2)."""
+    """Which hidden units are zero on every row of x: (S, m) booleans, W (S, m, 2)."""
     return ~(x @ np.swapaxes(w, -1, -2) > 0).any(axis=-2)
 
 
@@ -484,3 +484,17 @@ def fig_xor_gd_outcomes():
     ax1.set_ylabel("fraction of runs")
     ax1.legend(fontsize=7)
     return fig
+
+
+def gd_summary(res: GDResult | None = None) -> dict[str, float]:
+    """Fractions of runs per outcome and per final-loss plateau (the book's numbers)."""
+    res = xor_gd_runs() if res is None else res
+    outcome = classify_runs(res)
+    plateau = loss_plateau(res.loss)
+    out = {name: float((outcome == k).mean()) for k, name in enumerate(OUTCOMES)}
+    out.update({f"loss {name}": float((plateau == j).mean())
+                for j, name in enumerate(PLATEAU_NAMES)})
+    out["unclassified loss"] = float((plateau == -1).mean())
+    solved = outcome == 0
+    out["max solved loss"] = float(res.loss[solved].max()) if solved.any() else math.nan
+    return out
