@@ -111,3 +111,14 @@ def test_latex_number():
     assert claims.latex_number(3.14159e-16) == r"3.1 \times 10^{-16}"
     assert claims.latex_number(1e-12) == "10^{-12}"
     assert claims.latex_number(0.25) == "0.25"
+
+
+def test_ledger_rows_keep_eight_cells_whatever_the_statement():
+    r = claims.ClaimResult("thm-x", "rbm", "p(h|v) = prod_j p(h_j|v), *not* `code` $x$",
+                           "exact", 1e-16, 1e-12, True, 0.25)
+    table = claims.ledger_markdown([r, r])
+    rows = [line for line in table.splitlines() if line.startswith("| 4 ")]
+    assert len(rows) == 2
+    # unescaped pipes delimit cells: 9 of them for 8 columns
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 9 for row in rows)
+    assert "{prf:ref}`thm-x`" in rows[0] and "yes" in rows[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -162,14 +163,24 @@ def verify(id: str) -> ClaimResult:
     return result
 
 
+def _escape_markdown(text: str) -> str:
+    """Escape the characters MyST would read as markup (a bare | ends a table cell)."""
+    return re.sub(r"([\\`*_{}\[\]<>$|])", r"\\\1", text)
+
+
 def ledger_markdown(results: list[ClaimResult]) -> str:
     """The verification ledger as a MyST table, one row per claim."""
-    rows = ["| Chapter | Claim | Statement | Method | Tolerance | Error | Time (s) | Pass |",
+    # Column widths for LaTeX (the statement column wraps); the web ignores this directive.
+    rows = ["```{tabularcolumns} \\X{1}{20}\\X{3}{20}\\X{7}{20}\\X{2}{20}\\X{2}{20}"
+            "\\X{2}{20}\\X{2}{20}\\X{1}{20}",
+            "```", "",
+            "| Chapter | Claim | Statement | Method | Tolerance | Error | Time (s) | Pass |",
             "|---|---|---|---|---|---|---|---|"]
     numbers = {c.key: c.number for c in CHAPTERS}
     for r in results:
+        statement = _escape_markdown(r.statement)
         rows.append(
-            f"| {numbers[r.chapter]} | {{prf:ref}}`{r.id}` | {r.statement} | {r.method} "
+            f"| {numbers[r.chapter]} | {{prf:ref}}`{r.id}` | {statement} | {r.method} "
             f"| ${latex_number(r.tolerance)}$ | ${latex_number(r.error)}$ "
             f"| {r.seconds:.2f} | {'yes' if r.passed else '**NO**'} |")
     return "\n".join(rows)
