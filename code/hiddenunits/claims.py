@@ -174,7 +174,7 @@ def ledger_markdown(results: list[ClaimResult]) -> str:
     rows = ["```{tabularcolumns} \\X{1}{20}\\X{3}{20}\\X{7}{20}\\X{2}{20}\\X{2}{20}"
             "\\X{2}{20}\\X{2}{20}\\X{1}{20}",
             "```", "",
-            "| Chapter | Claim | Statement | Method | Tolerance | Error | Time (s) | Pass |",
+            "| Ch. | Claim | Statement | Method | Tolerance | Error | Time (s) | Pass |",
             "|---|---|---|---|---|---|---|---|"]
     numbers = {c.key: c.number for c in CHAPTERS}
     for r in results:
