@@ -196,15 +196,3 @@ def test_pytorch_check_detects_the_lecun_uniform_bound():
 def test_product_check_detects_the_infinite_width_value():
     exact = ini.product_moments_exact(8, 4)
     assert float(exact[4]) > 5 + 0.5  # finite width: clearly above the n -> oo value L + 1
-
-
-def test_single_thread_context_restores_settings():
-    from threadpoolctl import threadpool_info
-
-    before_torch = torch.get_num_threads()
-    before_blas = [d["num_threads"] for d in threadpool_info()]
-    with ini._one_thread():
-        assert torch.get_num_threads() == 1
-        assert all(d["num_threads"] == 1 for d in threadpool_info())
-    assert torch.get_num_threads() == before_torch
-    assert [d["num_threads"] for d in threadpool_info()] == before_blas

@@ -143,5 +143,3 @@ def test_bad_input_raises():
         P.ModelConfig(arch="rnn")
     with pytest.raises(ValueError):
         P.SmallCNN(length=42)
-    with pytest.raises(ValueError):
-        P.torch_threads(0).__enter__()

@@ -7,10 +7,9 @@ here in float64 numpy so that their properties can be computed to high accuracy.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,12 +18,12 @@ import sympy as sp
 import torch
 from matplotlib.figure import Figure
 from scipy import integrate, optimize, special
-from threadpoolctl import threadpool_limits
 
 from hiddenunits.claims import claim
 from hiddenunits.figures import figure
 from hiddenunits.nets import ACTIVATIONS
 from hiddenunits.style import COLORS, new_figure
+from hiddenunits.threads import limited_threads
 
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "gelu", "silu")
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU",
@@ -283,21 +282,6 @@ def derivative_extremes(name: str, lo: float = -40.0, hi: float = 40.0,
     return out[0], out[1], out[2], out[3]
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run PyTorch and the BLAS behind numpy with one thread inside the block, then restore.
-
-    Small networks, small matrices and timings on a shared two-core machine are faster and
-    steadier this way than with threads that compete with other processes (a 100 x 100 SVD
-    went from 34 ms to 0.5 ms here).
-    """
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(old)
 
 
 @lru_cache(maxsize=32)
@@ -315,7 +299,7 @@ def forward_backward_cost(name: str, num: int = 1 << 20, repeats: int = 7,
     x = torch.randn(num, generator=gen).requires_grad_(True)  # (num,)
     ones = torch.ones(num)
     best = math.inf
-    with single_thread():
+    with limited_threads():
         for k in range(repeats + 1):
             start = time.perf_counter()
             torch.autograd.grad(module(x), x, grad_outputs=ones)

@@ -16,12 +16,13 @@ import torch
 from matplotlib.figure import Figure
 from scipy import special
 
-from hiddenunits.activations import gaussian_moment, single_thread, symbolic_residual
+from hiddenunits.activations import gaussian_moment, symbolic_residual
 from hiddenunits.claims import claim
 from hiddenunits.data import digits
 from hiddenunits.figures import figure
 from hiddenunits.nets import make_mlp
 from hiddenunits.style import COLORS, new_figure
+from hiddenunits.threads import limited_threads
 
 # ---------------------------------------------------------------------------------------
 # The sign constraint of a single example.
@@ -80,7 +81,7 @@ def single_example_counts(activation: str, num_examples: int = 12,
     """(mixed-sign rows, all rows) of dL/dW_2 over single examples (batch size 1), summed
     over ``num_examples`` digits and the network seeds ``seeds``."""
     mixed = total = 0
-    with single_thread():
+    with limited_threads():
         for seed in seeds:
             for i in range(num_examples):
                 x, y = _digits_tensors(1, offset=i)
@@ -113,7 +114,7 @@ def one_signed_fraction(activation: str, batch_size: int, num_batches: int = 8,
     if batch_size < 1 or num_batches < 1:
         raise ValueError("batch_size and num_batches must be positive")
     rows = one_signed = 0
-    with single_thread():
+    with limited_threads():
         for k in range(num_batches):
             x, y = _digits_tensors(batch_size, offset=k * batch_size)
             g = layer_gradient(activation, x, y, seed)[0]
@@ -144,7 +145,7 @@ def condition_number(h: np.ndarray) -> float:
     h = np.asarray(h, dtype=np.float64)
     if h.ndim != 2 or h.shape[0] != h.shape[1]:
         raise ValueError(f"H must be square, got shape {h.shape}")
-    with single_thread():
+    with limited_threads():
         ev = np.linalg.eigvalsh(h)
     if ev[0] <= 0:
         raise ValueError("H must be positive definite")
@@ -195,7 +196,7 @@ def general_bound_violation(num_trials: int = 200, n: int = 6, seed: int = 0) ->
     lambda_max(H) >= lambda_1(Sigma) + |mu|^2  over random Sigma (Wishart) and mu."""
     rng = np.random.default_rng(seed)
     worst = 0.0
-    with single_thread():
+    with limited_threads():
         for _ in range(num_trials):
             a = rng.normal(size=(n, n + 2))
             cov = a @ a.T / (n + 2)  # (n, n) positive definite
@@ -352,7 +353,7 @@ def check_gd_rate() -> float:
     for _ in range(20):
         a = rng.normal(size=(5, 5))
         cases.append((a @ a.T + 0.1 * np.eye(5), rng.normal(size=5)))
-    with single_thread():
+    with limited_threads():
         for h, w0 in cases:
             worst = max(worst, gd_rate_violation(h, w0))
     return max(0.0, worst)
@@ -466,7 +467,7 @@ def newton_invariance_error(problem: LogisticProblem = LogisticProblem(), steps:
     maps = [(centring_map(problem), np.zeros(3)),
             (np.eye(3) + 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3))]
     worst = 0.0
-    with single_thread():
+    with limited_threads():
         for a, c in maps:
             u0 = 0.1 * rng.normal(size=3)
             u_path = newton_path(affine_pullback(f, a, c), u0, steps)
@@ -494,7 +495,7 @@ def gd_iterations(problem: LogisticProblem, centred: bool, tol: float = 1e-6,
     until ||grad|| <= tol, from theta = 0."""
     design = problem.design(centred)
     _, y = problem.data()
-    with single_thread():
+    with limited_threads():
         beta = np.linalg.eigvalsh(design.T @ design / len(y))[-1] / 4 + problem.lam
         theta = np.zeros(3)
         for k in range(max_steps + 1):
@@ -511,7 +512,7 @@ def newton_iterations(problem: LogisticProblem, centred: bool, tol: float = 1e-6
     design = problem.design(centred)
     _, y = problem.data()
     theta = np.zeros(3)
-    with single_thread():
+    with limited_threads():
         for k in range(max_steps + 1):
             _, g, h = logistic_derivatives(theta, design, y, problem.lam)
             if np.linalg.norm(g) <= tol:

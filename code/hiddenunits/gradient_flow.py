@@ -16,12 +16,13 @@ import torch
 from matplotlib.figure import Figure
 from scipy import optimize
 
-from hiddenunits.activations import LABELS, NAMES, dphi, single_thread
+from hiddenunits.activations import LABELS, NAMES, dphi
 from hiddenunits.claims import claim
 from hiddenunits.data import digits
 from hiddenunits.figures import figure
 from hiddenunits.nets import make_mlp
 from hiddenunits.style import COLORS, new_figure
+from hiddenunits.threads import limited_threads
 
 _TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
@@ -62,7 +63,7 @@ def backprop_deltas(net: DeepNet) -> tuple[list[np.ndarray], list[np.ndarray],
     c = torch.tensor(rng.normal(size=(net.num_examples, n)))  # (N, n)
     act = _TORCH_ACT[net.activation]
     h, zs = x, []
-    with single_thread():
+    with limited_threads():
         for w in weights:
             z = h @ torch.tensor(w).T
             z = z.requires_grad_(True) if not zs else z
@@ -81,7 +82,7 @@ def bound_ratios(net: DeepNet, factor: float = 0.25) -> np.ndarray:
     if net.depth < 2:
         raise ValueError("the bound compares two layers: need depth >= 2")
     weights, _, deltas = backprop_deltas(net)
-    with single_thread():
+    with limited_threads():
         gains = [factor * np.linalg.norm(w, 2) for w in weights]  # factor ||W_l||_op
     norms = np.stack([np.linalg.norm(d, axis=1) for d in deltas])  # (L, N)
     ratios = []
@@ -180,7 +181,7 @@ def escape_curve(weight_scale: float, depth: int = ESCAPE_SETUP["depth"],
     net = DeepNet(depth, width, weight_scale, num_examples, seed)
     weights, zs, deltas = backprop_deltas(net)
     ratio = np.linalg.norm(deltas[0], axis=1) / np.linalg.norm(deltas[-1], axis=1)
-    with single_thread():
+    with limited_threads():
         bound = float(np.prod([np.linalg.norm(w, 2) / 4 for w in weights[1:]]))
     saturated = float(np.mean([np.mean(dphi("sigmoid", z) < 0.0025) for z in zs]))
     return float(np.median(ratio)), bound, saturated
@@ -222,7 +223,7 @@ def layer_gradient_norms(activation: str, init: str,
         raise ValueError("num_examples must be positive")
     x, y = digits()
     x, y = torch.as_tensor(x[:num_examples]), torch.as_tensor(y[:num_examples])
-    with single_thread():
+    with limited_threads():
         model = make_mlp([x.shape[1]] + [width] * depth + [10], activation, init, seed=seed)
         torch.nn.functional.cross_entropy(model(x), y).backward()
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]

@@ -7,8 +7,6 @@ singular values and training in deep networks.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -19,13 +17,13 @@ import numpy as np
 import sympy as sp
 import torch
 from scipy import integrate, stats
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from hiddenunits import data, nets
 from hiddenunits.claims import claim
 from hiddenunits.figures import figure
 from hiddenunits.style import COLORS, new_figure
+from hiddenunits.threads import limited_threads
 
 # The weight inits compared in the chapter, with the labels used in figures and tables.
 INIT_LABELS = {
@@ -48,33 +46,6 @@ def _check_init(init: str) -> str:
     if init not in nets.INITS:
         raise ValueError(f"unknown initialisation {init!r}; choose one of {nets.INITS}")
     return init
-
-
-def _single_threaded(fn):
-    """Decorator: run ``fn`` inside :func:`_one_thread`."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with _one_thread():
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Run torch and numpy's BLAS on one thread each, then restore the previous settings.
-
-    The matrices here are small: one thread is faster, and it keeps torch's and BLAS's
-    spinning thread pools from fighting over the cores of a small shared machine.
-    """
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(old)
 
 
 # --------------------------------------------------------------------------- variances
@@ -336,7 +307,7 @@ def _activation_scales(activation: str, init: str, config: DepthConfig,
     x = torch.from_numpy(standardized_digits().x_train[:config.n_inputs])
     sizes = [x.shape[1]] + [config.width] * (config.depth - 1) + [10]
     model = make_initialized_mlp(sizes, activation, init, config.seed, gain)
-    with torch.no_grad(), _one_thread():
+    with torch.no_grad(), limited_threads():
         outs = nets.hidden_outputs(model, x)
     return np.array([float(o.double().pow(2).mean().sqrt()) for o in outs])
 
@@ -385,7 +356,7 @@ def check_product_spread() -> float:
     return max(product_moment_zscores())
 
 
-@_single_threaded
+@limited_threads()
 def product_singular_values(n: int, depths: tuple[int, ...], kind: str,
                             seed: int = 0) -> dict[int, np.ndarray]:
     """Singular values (descending) of W_L ... W_1 for each L in ``depths``.
@@ -432,7 +403,7 @@ def relu_active_counts(init: str, gain: float = 1.0,
         return np.array([int((o > 0).sum()) for o in nets.hidden_outputs(model, x)])
 
 
-@_single_threaded
+@limited_threads()
 def relu_jacobian_singular_values(init: str, gain: float = 1.0,
                                   config: DepthConfig = DepthConfig()) -> np.ndarray:
     """Singular values of d(last hidden layer)/d(input) of a zero-bias ReLU MLP at one digit."""
@@ -490,7 +461,7 @@ def _train_deep_relu(init: str, gain: float, config: DeepTrainConfig) -> nets.Hi
     model = make_initialized_mlp(sizes, "relu", init, config.seed, gain)
     train = nets.TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                              momentum=config.momentum, seed=config.seed)
-    with _one_thread():
+    with limited_threads():
         return nets.train_classifier(model, split.x_train, split.y_train, train,
                                      split.x_test, split.y_test)
 
@@ -506,7 +477,7 @@ def layer_gradient_norms(init: str, gain: float = 1.0,
     model = make_initialized_mlp(sizes, "relu", init, config.seed, gain)
     x = torch.from_numpy(split.x_train)
     y = torch.from_numpy(split.y_train)
-    with _one_thread():
+    with limited_threads():
         nn.functional.cross_entropy(model(x), y).backward()
     return np.array([float(m.weight.grad.norm()) for m in model if isinstance(m, nn.Linear)])
 
@@ -543,7 +514,7 @@ _INIT_COLORS = {"pytorch": "grey", "xavier": "orange", "lecun": "blue", "he": "g
 
 
 @figure("initialization")
-@_single_threaded
+@limited_threads()
 def fig_depth_scales(config: DepthConfig = DepthConfig()):
     """RMS of each hidden layer at initialisation, per activation and initialisation."""
     acts = ("linear", "tanh", "relu")
@@ -562,7 +533,7 @@ def fig_depth_scales(config: DepthConfig = DepthConfig()):
 
 
 @figure("initialization")
-@_single_threaded
+@limited_threads()
 def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8)):
     """Singular values of products of Gaussian or orthogonal layers, and of ReLU Jacobians."""
     fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
@@ -595,7 +566,7 @@ def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8)):
 
 
 @figure("initialization")
-@_single_threaded
+@limited_threads()
 def fig_training_curves(config: DeepTrainConfig = DeepTrainConfig()):
     """Training loss of the deep ReLU MLP for each initialisation."""
     fig, ax = new_figure(height=3.2)

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,26 +31,12 @@ from hiddenunits.data import mnist1d
 from hiddenunits.figures import figure
 from hiddenunits.nets import generator, make_mlp
 from hiddenunits.style import COLORS, new_figure
+from hiddenunits.threads import limited_threads
 
 # ---------------------------------------------------------------------------------------
 # Threads
 
 
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run torch with ``n`` intra-op threads inside the block, then restore the old count.
-
-    On a shared 2-core machine, small matrix products run faster on one thread than on
-    two threads competing with other processes.
-    """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"thread count must be a positive integer, got {n!r}")
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 # ---------------------------------------------------------------------------------------
@@ -469,7 +454,7 @@ def trained_model(config: ModelConfig) -> TrainedModel:
         if config.train_subset > len(y_tr):
             raise ValueError(f"train_subset={config.train_subset} exceeds {len(y_tr)} examples")
         x_tr, y_tr = x_tr[:config.train_subset], y_tr[:config.train_subset]
-    with torch_threads(1):
+    with limited_threads(1):
         if config.arch == "mlp":
             mlp = make_mlp(list(MLP_SIZES), init="pytorch", seed=config.seed)
             model: nn.Module = mlp
@@ -560,7 +545,7 @@ def probe_curve(model: ModelConfig, concept: str = "label",
     y_tr = concept_labels(concept, m.x_train, m.y_train)
     y_te = concept_labels(concept, m.x_test, m.y_test, reference=m.x_train)
     tr, te = standardize(m.train_features, m.test_features)
-    with torch_threads(1):
+    with limited_threads(1):
         fit = fit_probes(tr, y_tr, config, num_classes=int(max(y_tr.max(), y_te.max())) + 1)
     return ProbeCurve(m.site_names, tuple(f.shape[1] for f in tr), fit.accuracy(tr, y_tr),
                       fit.accuracy(te, y_te), len(y_te), fit.n_iter)
@@ -707,7 +692,6 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
     for torch), the same C and tol, and ``threads`` threads (torch's pool, and BLAS and
     OpenMP through threadpoolctl).  Times are the best of ``repeats`` runs.
     """
-    from threadpoolctl import threadpool_limits
 
     names, tr, te, y_tr, y_te = [], [], [], None, None
     for arch, model in (("MLP", TRAINED_MLP), ("CNN", TRAINED_CNN)):
@@ -719,7 +703,7 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
         te += b[first:]
         y_tr, y_te = m.y_train, m.y_test  # the same examples for both models
     tr64 = [a.astype(np.float64) for a in tr]
-    with torch_threads(threads), threadpool_limits(threads):
+    with limited_threads(threads):
         t_torch, fit = _best_time(lambda: fit_probes(tr, y_tr, config), repeats)
         t_sk, sk = _best_time(lambda: fit_probes_sklearn(tr64, y_tr, config), repeats)
     objective = [[probe_objective(a, y_tr, f.coef[i], f.intercept[i], config.C)

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from hiddenunits.activations import single_thread
 from hiddenunits.data import digits_split
 from hiddenunits.figures import figure
 from hiddenunits.nets import TrainConfig, make_mlp, train_classifier
 from hiddenunits.style import COLORS, new_figure
+from hiddenunits.threads import limited_threads
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 INITS = ("standard", "xavier")
@@ -109,7 +109,7 @@ def glorot_run(activation: str, init: str, config: GlorotConfig = GlorotConfig()
     train = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                         momentum=config.momentum, seed=config.seed)
     try:
-        with single_thread():
+        with limited_threads():
             hist = train_classifier(model, split.x_train, split.y_train, train,
                                     split.x_test, split.y_test)
     finally:

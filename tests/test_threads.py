@@ -1,0 +1,37 @@
+"""limited_threads sets and restores torch's and the BLAS pools' thread counts."""
+
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+from hiddenunits.threads import limited_threads
+
+
+def test_limits_inside_and_restores_after():
+    before_torch = torch.get_num_threads()
+    before_blas = [d["num_threads"] for d in threadpool_info()]
+    with limited_threads(1):
+        assert torch.get_num_threads() == 1
+        assert all(d["num_threads"] == 1 for d in threadpool_info())
+    assert torch.get_num_threads() == before_torch
+    assert [d["num_threads"] for d in threadpool_info()] == before_blas
+
+
+def test_restores_after_an_exception_and_works_as_decorator():
+    before = torch.get_num_threads()
+
+    @limited_threads()
+    def inner():
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        inner()
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True])
+def test_bad_thread_count(n):
+    with pytest.raises(ValueError):
+        with limited_threads(n):
+            pass
