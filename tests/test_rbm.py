@@ -216,3 +216,9 @@ def test_bad_input():
         R.exact_gradient(model, np.zeros((3, 4)), weights=[1.0, -1.0, 0.0])
     with pytest.raises(ValueError, match="non-finite"):
         R.train_gaussian_rbm(np.full((20, 3), np.inf), R.GBConfig(batch_size=5))
+
+
+def test_gaussian_rbm_rejects_a_wrongly_shaped_s_clearly():
+    # used to surface numpy's broadcasting error
+    with pytest.raises(ValueError, match="s must be a scalar or have shape"):
+        R.GaussianRBM(np.zeros((5, 2)), np.zeros(5), np.zeros(2), s=np.ones(3))

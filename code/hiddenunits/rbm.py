@@ -71,6 +71,26 @@ def softplus_(x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- binary RBM
 
+def _rbm_arrays(W, b, c, what: str) -> dict[str, np.ndarray]:
+    """Validated float64 copies of W (n_v, n_h), b (n_v,), c (n_h,)."""
+    W = np.array(W, dtype=np.float64)
+    b = np.array(b, dtype=np.float64).ravel()
+    c = np.array(c, dtype=np.float64).ravel()
+    if W.ndim != 2 or W.shape != (b.size, c.size) or min(W.shape) < 1:
+        raise ValueError(f"need W (n_v, n_h), b (n_v,), c (n_h,); got W {W.shape}, "
+                         f"b {b.shape}, c {c.shape}")
+    if not all(np.all(np.isfinite(a)) for a in (W, b, c)):
+        raise ValueError(f"{what} parameters must be finite")
+    return {"W": W, "b": b, "c": c}
+
+
+def _freeze(obj, arrays: dict[str, np.ndarray]) -> None:
+    """Set read-only ``arrays`` as attributes of a frozen dataclass instance."""
+    for name, arr in arrays.items():
+        arr.setflags(write=False)
+        object.__setattr__(obj, name, arr)
+
+
 @dataclass(frozen=True, eq=False)
 class RBM:
     """A binary RBM: weights ``W`` (n_v, n_h), visible biases ``b`` (n_v,), hidden ``c`` (n_h,)."""
@@ -80,17 +100,7 @@ class RBM:
     c: np.ndarray
 
     def __post_init__(self):
-        W = np.array(self.W, dtype=np.float64)
-        b = np.array(self.b, dtype=np.float64).ravel()
-        c = np.array(self.c, dtype=np.float64).ravel()
-        if W.ndim != 2 or W.shape != (b.size, c.size) or min(W.shape) < 1:
-            raise ValueError(f"need W (n_v, n_h), b (n_v,), c (n_h,); got W {W.shape}, "
-                             f"b {b.shape}, c {c.shape}")
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b)) and np.all(np.isfinite(c))):
-            raise ValueError("RBM parameters must be finite")
-        for name, arr in (("W", W), ("b", b), ("c", c)):
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
+        _freeze(self, _rbm_arrays(self.W, self.b, self.c, "RBM"))
 
     @property
     def n_visible(self) -> int:
@@ -437,20 +447,15 @@ class GaussianRBM:
     s: np.ndarray
 
     def __post_init__(self):
-        W = np.array(self.W, dtype=np.float64)
-        b = np.array(self.b, dtype=np.float64).ravel()
-        c = np.array(self.c, dtype=np.float64).ravel()
-        s = np.broadcast_to(np.array(self.s, dtype=np.float64), b.shape).copy()
-        if W.ndim != 2 or W.shape != (b.size, c.size) or min(W.shape) < 1:
-            raise ValueError(f"need W (n_v, n_h), b (n_v,), c (n_h,); got W {W.shape}, "
-                             f"b {b.shape}, c {c.shape}")
-        if not all(np.all(np.isfinite(a)) for a in (W, b, c, s)):
-            raise ValueError("Gaussian RBM parameters must be finite")
-        if np.any(s <= 0):
-            raise ValueError("standard deviations s must be > 0")
-        for name, arr in (("W", W), ("b", b), ("c", c), ("s", s)):
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
+        arrays = _rbm_arrays(self.W, self.b, self.c, "Gaussian RBM")
+        n_v = arrays["b"].size
+        s = np.array(self.s, dtype=np.float64)
+        if s.size not in (1, n_v) or s.ndim > 1:
+            raise ValueError(f"s must be a scalar or have shape ({n_v},), got {s.shape}")
+        s = np.broadcast_to(s.ravel(), (n_v,)).copy()
+        if not np.all(np.isfinite(s)) or np.any(s <= 0):
+            raise ValueError("standard deviations s must be finite and > 0")
+        _freeze(self, {**arrays, "s": s})
 
 
 def gb_energy(model: GaussianRBM, v, h) -> np.ndarray:
