@@ -88,6 +88,77 @@ def test_float32_fit_reaches_tolerance():
     assert fit.converged[0] and gmax <= 1.5e-4  # float32 gradient vs float64 recomputation
 
 
+def _two_loop(g, pairs, precondition):
+    """The textbook L-BFGS recursion (Nocedal & Wright, Algorithm 7.4), one layer."""
+    q, coeffs = g.clone(), []
+    for s, y in reversed(pairs):
+        a = (s * q).sum() / (s * y).sum()
+        q -= a * y
+        coeffs.append(a)
+    r = precondition(q)
+    for (s, y), a in zip(pairs, reversed(coeffs), strict=True):
+        r += (a - (y * r).sum() / (s * y).sum()) * s
+    return -r
+
+
+@pytest.mark.parametrize("steps", [1, 3, 7])  # fewer pairs than memory, full, wrapped
+def test_compact_lbfgs_direction_equals_two_loop_recursion(steps):
+    rng = np.random.default_rng(7)
+    x, y = _blobs(rng, n=200, d=6, k=3)
+    layers, _ = P.standardize([x, x[:, ::-1].copy()], [x, x])
+    cfg = P.ProbeConfig(dtype="float64", memory=4, refresh=2)
+    group = P._Group([0, 1], layers, torch.as_tensor(y), 3, 1.0 / (cfg.C * len(y)), cfg)
+    history = [[], []]
+    for _ in range(steps):
+        theta, grad = group.theta.clone(), group.g.clone()
+        group.step()
+        for j in range(2):
+            history[j].append((group.theta[j] - theta[j], group.g[j] - grad[j]))
+    d = group.direction()
+    for j in range(2):
+        ref = _two_loop(group.g[j], history[j][-cfg.memory:],
+                        lambda v, j=j: group.precondition(v[None].expand(2, -1, -1))[j])
+        torch.testing.assert_close(d[j], ref, rtol=1e-9, atol=1e-12)
+
+
+def test_dead_layer_gets_the_intercept_only_probe():
+    rng = np.random.default_rng(8)
+    x, y = _blobs(rng, n=300, d=5, k=4)
+    dead = np.zeros((300, 7))  # e.g. a layer of dead ReLU units
+    layers, _ = P.standardize([x, dead], [x, dead])
+    fit = P.fit_probes(layers, y, P.ProbeConfig(dtype="float64", tol=1e-9))
+    assert all(fit.converged)
+    assert np.all(fit.coef[1] == 0.0)
+    b = fit.intercept[1]
+    p = np.exp(b - b.max()) / np.exp(b - b.max()).sum()
+    np.testing.assert_allclose(p, np.bincount(y) / len(y), atol=1e-8)  # class frequencies
+
+
+def test_groups_keep_equal_widths_and_the_cache_budget():
+    n, item = 1000, 4
+    per_layer = n * 101 * item
+    room = P._GROUP_BYTES // per_layer  # layers of width 100 that fit in one group
+    widths = [100] * (room + 1) + [30, 100]
+    groups = P._plan_groups(widths, n, item)
+    assert sorted(i for g in groups for i in g) == list(range(len(widths)))
+    for g in groups:
+        assert len({widths[i] for i in g}) == 1
+        assert len(g) * n * (widths[g[0]] + 1) * item <= P._GROUP_BYTES
+    assert [len(g) for g in groups] == [room, 2, 1]
+
+
+def test_out_of_iterations_and_no_memory():
+    rng = np.random.default_rng(9)
+    x, y = _blobs(rng, n=300, d=20, k=5)
+    (xs,), _ = P.standardize([x], [x])
+    short = P.fit_probes([xs], y, P.ProbeConfig(max_iter=3))
+    assert short.n_iter == (3,) and short.converged == (False,)
+    plain = P.fit_probes([xs], y, P.ProbeConfig(memory=0, dtype="float64", tol=1e-6))
+    full = P.fit_probes([xs], y, P.ProbeConfig(dtype="float64", tol=1e-6))
+    assert plain.converged[0] and plain.n_iter[0] > full.n_iter[0]
+    np.testing.assert_allclose(plain.coef[0], full.coef[0], atol=1e-3)
+
+
 def test_concepts_and_depth():
     x = np.array([[1.0, 1.0], [0.0, 0.0], [3.0, -3.0], [-1.0, 0.0]])
     y = np.array([0, 3, 4, 7])
