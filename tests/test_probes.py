@@ -214,3 +214,5 @@ def test_bad_input_raises():
         P.ModelConfig(arch="rnn")
     with pytest.raises(ValueError):
         P.SmallCNN(length=42)
+    with pytest.raises(ValueError, match="repeats"):
+        P.compare_with_sklearn(repeats=0)

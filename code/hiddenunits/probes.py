@@ -216,6 +216,7 @@ class _Group:
         self.n, self.lam, self.cfg = n, lam, cfg
         self.pen = torch.ones(d + 1, 1, dtype=dtype)
         self.pen[-1] = 0.0  # the intercept is not penalised
+        self.lam_pen = lam * self.pen
         m, size = cfg.memory, (d + 1) * k
         self.S = torch.zeros(g, m, size, dtype=dtype)
         self.Y = torch.zeros(g, m, size, dtype=dtype)
@@ -229,13 +230,14 @@ class _Group:
         self.z = torch.zeros(g, k, n, dtype=dtype)  # logits at theta = 0
         self.p = torch.full((g, k, n), 1.0 / k, dtype=dtype)
         self.f = torch.full((g,), math.log(k), dtype=dtype)
+        self.penalty = torch.zeros(g, dtype=dtype)  # (lam / 2) |W|^2 at theta
         self.g = self.gradient(self.p, self.theta)
         self._refresh()
 
     def gradient(self, p: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """Gradient (G, D + 1, K) from the softmax probabilities p (G, K, N) at theta."""
-        r = (p - self.onehot) / self.n
-        return torch.bmm(self.xt, r.transpose(1, 2)) + self.lam * self.pen * theta
+        return torch.baddbmm(self.lam_pen * theta, self.xt, (p - self.onehot).transpose(1, 2),
+                             alpha=1.0 / self.n)
 
     def _refresh(self) -> None:
         """Inverse of the class factor, from the class curvature mean_i diag(p_i) - p_i p_i^T.
@@ -289,8 +291,8 @@ class _Group:
     def drop(self, keep: torch.Tensor) -> None:
         """Keep only the layers where ``keep`` (G,) is true."""
         self.idx = [i for i, k in zip(self.idx, keep.tolist(), strict=True) if k]
-        for name in ("xt", "ysel", "theta", "z", "pi", "inv_sigma", "f", "g", "p", "inv_a",
-                     "pinv_a", "iters", "S", "Y", "SY", "rho"):
+        for name in ("xt", "ysel", "theta", "z", "pi", "inv_sigma", "f", "penalty", "g", "p",
+                     "inv_a", "pinv_a", "iters", "S", "Y", "SY", "rho"):
             setattr(self, name, getattr(self, name)[keep])
 
     def step(self) -> None:
@@ -310,33 +312,34 @@ class _Group:
             slope = _dot(self.g, d)
         u = torch.bmm(d.transpose(1, 2).contiguous(), self.xt)  # (G, K, N)
         # the penalty along the ray is a quadratic in t
-        pd = self.pen * d
-        p0, p1, p2 = (_dot(self.theta, self.pen * self.theta), _dot(self.theta, pd),
-                      _dot(d, pd))
+        pd = self.lam_pen * d
+        p1, p2 = _dot(self.theta, pd), _dot(d, pd)
         t = torch.ones_like(slope)
         for _ in range(40):
-            z = self.z + t[:, None, None] * u
+            t3 = t[:, None, None]
+            z = torch.addcmul(self.z, t3, u)
             lse = torch.logsumexp(z, dim=1, keepdim=True)  # (G, 1, N)
-            f = ((lse - z.gather(1, self.ysel)).sum(dim=(1, 2)) / self.n
-                 + 0.5 * self.lam * (p0 + t * (2.0 * p1 + t * p2)))
+            pen = self.penalty + t * (p1 + 0.5 * t * p2)
+            f = (lse - z.gather(1, self.ysel)).sum(dim=(1, 2)) / self.n + pen
             ok = f <= self.f + 1e-4 * t * slope
             if ok.all():
                 break
             t = torch.where(ok, t, 0.5 * t)
-        theta = self.theta + t[:, None, None] * d
+        theta = torch.addcmul(self.theta, t3, d)
         p = torch.exp(z - lse)
         g = self.gradient(p, theta)
         if self.cfg.memory:  # overwrite the oldest pair in place
             s, y = (theta - self.theta).flatten(1), (g - self.g).flatten(1)
             sy = (s * y).sum(1)
-            good = sy > 1e-10 * torch.sqrt((s * s).sum(1) * (y * y).sum(1))
+            norms = torch.linalg.vector_norm(s, dim=1) * torch.linalg.vector_norm(y, dim=1)
+            good = sy > 1e-10 * norms
             j = self.slot
             self.S[:, j], self.Y[:, j] = s, y
             self.SY[:, j] = (self.Y @ s[:, :, None])[:, :, 0]  # s_j . y_i, every i
             self.SY[:, :, j] = (self.S @ y[:, :, None])[:, :, 0]  # s_i . y_j
             self.rho[:, j] = torch.where(good, 1.0 / torch.where(good, sy, 1.0), 0.0)  # 0: ignored
             self.slot = (j + 1) % self.cfg.memory
-        self.theta, self.z, self.f, self.g, self.p = theta, z, f, g, p
+        self.theta, self.z, self.f, self.g, self.p, self.penalty = theta, z, f, g, p, pen
         self.iters += 1
         self.it += 1
 
@@ -756,14 +759,22 @@ def _best_time(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
+SPEED_TARGET = 5.0  # the batched fit should be at least this many times faster ...
+ACCURACY_TARGET_PP = 1.0  # ... with test accuracy within this many points on every layer
+
+
 def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
                          threads: int = 1) -> dict:
     """Fit the label probes of the trained MLP and CNN both ways; time and score them.
 
     Both methods get the same standardised features (float64 for scikit-learn, float32
     for torch), the same C and tol, and ``threads`` threads (torch's pool, and BLAS and
-    OpenMP through threadpoolctl).  Times are the best of ``repeats`` runs.
+    OpenMP through threadpoolctl).  Times are the best of ``repeats`` runs, after an
+    untimed warm-up of both on a small slice (so that neither pays for imports).  The result
+    also says whether the targets (``SPEED_TARGET``, ``ACCURACY_TARGET_PP``) were met.
     """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
 
     names, tr, te, y_tr, y_te = [], [], [], None, None
     for arch, model in (("MLP", TRAINED_MLP), ("CNN", TRAINED_CNN)):
@@ -776,19 +787,26 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
         y_tr, y_te = m.y_train, m.y_test  # the same examples for both models
     tr64 = [a.astype(np.float64) for a in tr]
     with limited_threads(threads):
+        # untimed warm-up on a small slice: imports, thread pools and first-call costs
+        fit_probes([tr[0][:200]], y_tr[:200], config)
+        fit_probes_sklearn([tr64[0][:200]], y_tr[:200], config)
         t_torch, fit = _best_time(lambda: fit_probes(tr, y_tr, config), repeats)
         t_sk, sk = _best_time(lambda: fit_probes_sklearn(tr64, y_tr, config), repeats)
     objective = [[probe_objective(a, y_tr, f.coef[i], f.intercept[i], config.C)
                   for i, a in enumerate(tr64)] for f in (fit, sk)]
+    acc_torch, acc_sk = fit.accuracy(te, y_te), sk.accuracy(te, y_te)
+    ratio, worst = t_sk / t_torch, float(100 * np.abs(acc_torch - acc_sk).max())
+    converged = all(fit.converged) and all(sk.converged)
     return {"names": names, "widths": [a.shape[1] for a in tr], "t_torch": t_torch,
-            "t_sklearn": t_sk, "acc_torch": fit.accuracy(te, y_te),
-            "acc_sklearn": sk.accuracy(te, y_te), "iter_torch": fit.n_iter,
+            "t_sklearn": t_sk, "ratio": ratio, "worst_pp": worst,
+            "met": ratio >= SPEED_TARGET and worst <= ACCURACY_TARGET_PP and converged,
+            "acc_torch": acc_torch, "acc_sklearn": acc_sk, "iter_torch": fit.n_iter,
             "iter_sklearn": sk.n_iter, "obj_torch": [o[0] for o in objective[0]],
             "obj_sklearn": [o[0] for o in objective[1]],
             "grad_torch": [o[1] for o in objective[0]],
             "grad_sklearn": [o[1] for o in objective[1]],
-            "converged": all(fit.converged) and all(sk.converged), "config": config,
-            "threads": threads}
+            "converged": converged, "config": config, "threads": threads,
+            "repeats": repeats}
 
 
 @benchmark("probes", "batched torch probes vs one scikit-learn LogisticRegression per layer")
@@ -800,7 +818,8 @@ def bench_probes() -> int:
     print(f"Probes: multinomial logistic regression, C = {cfg.C} (lam = 1/(C N)), "
           f"stop at max|grad| <= {cfg.tol}; features standardised with training statistics;")
     print(f"scikit-learn LogisticRegression(solver='lbfgs') per layer in float64 vs "
-          f"batched torch L-BFGS ({cfg.dtype}); {r['threads']} thread(s) each; best of 3.")
+          f"batched torch L-BFGS ({cfg.dtype}); {r['threads']} thread(s) each; "
+          f"best of {r['repeats']}.")
     head = (f"{'layer':<18}{'D':>5}{'it sk':>7}{'it torch':>9}{'acc sk':>8}{'acc torch':>10}"
             f"{'diff pp':>9}{'F sk':>10}{'F torch':>10}")
     print(head)
@@ -810,13 +829,11 @@ def bench_probes() -> int:
         print(f"{name:<18}{r['widths'][i]:>5}{r['iter_sklearn'][i]:>7}{r['iter_torch'][i]:>9}"
               f"{r['acc_sklearn'][i]:>8.3f}{r['acc_torch'][i]:>10.3f}{diffs[i]:>+9.2f}"
               f"{r['obj_sklearn'][i]:>10.5f}{r['obj_torch'][i]:>10.5f}")
-    ratio = r["t_sklearn"] / r["t_torch"]
-    worst = float(np.abs(diffs).max())
     print("-" * len(head))
     print(f"time: scikit-learn {r['t_sklearn']:.2f} s, torch {r['t_torch']:.2f} s, "
-          f"speed ratio {ratio:.1f}x (target >= 5x)")
-    print(f"largest accuracy difference {worst:.2f} percentage points (target <= 1); "
-          f"all fits converged: {r['converged']}")
-    met = ratio >= 5.0 and worst <= 1.0 and r["converged"]
+          f"speed ratio {r['ratio']:.1f}x (target >= {SPEED_TARGET:g}x)")
+    print(f"largest accuracy difference {r['worst_pp']:.2f} percentage points "
+          f"(target <= {ACCURACY_TARGET_PP:g}); all fits converged: {r['converged']}")
+    met = r["met"]
     print("target met" if met else "target NOT met")
     return 0 if met else 1
