@@ -137,13 +137,13 @@ def test_dead_layer_gets_the_intercept_only_probe():
 def test_groups_keep_equal_widths_and_the_cache_budget():
     n, item = 1000, 4
     per_layer = n * 101 * item
-    room = P._GROUP_BYTES // per_layer  # layers of width 100 that fit in one group
+    room = P.GROUP_BYTES // per_layer  # layers of width 100 that fit in one group
     widths = [100] * (room + 1) + [30, 100]
     groups = P._plan_groups(widths, n, item)
     assert sorted(i for g in groups for i in g) == list(range(len(widths)))
     for g in groups:
         assert len({widths[i] for i in g}) == 1
-        assert len(g) * n * (widths[g[0]] + 1) * item <= P._GROUP_BYTES
+        assert len(g) * n * (widths[g[0]] + 1) * item <= P.GROUP_BYTES
     assert [len(g) for g in groups] == [room, 2, 1]
 
 

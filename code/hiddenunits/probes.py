@@ -156,17 +156,17 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 # processor's cache while the group iterates; on the two-core machine the book was written
 # on, a matrix product with 10 columns ran at about 80 GFLOP/s from a working set up to
 # ~20 MB and at about 33 GFLOP/s from DRAM (82 MB and more).
-_GROUP_BYTES = 12 * 2**20
+GROUP_BYTES = 12 * 2**20
 
 
 def _plan_groups(widths: Sequence[int], n: int, itemsize: int) -> list[list[int]]:
     """Split layers (given by width) into groups of equal width, each group's features
-    within ``_GROUP_BYTES``."""
+    within ``GROUP_BYTES``."""
     groups: list[list[int]] = []
     open_group: dict[int, list[int]] = {}
     for i, width in enumerate(widths):
         group = open_group.get(width)
-        if group is None or (len(group) + 1) * n * (width + 1) * itemsize > _GROUP_BYTES:
+        if group is None or (len(group) + 1) * n * (width + 1) * itemsize > GROUP_BYTES:
             group = open_group[width] = []
             groups.append(group)
         group.append(i)
