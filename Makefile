@@ -72,7 +72,7 @@ tex-deps:
 
 pdf: install tex-deps
 	$(JB) build . --builder pdflatex $(JBFLAGS)
-	$(PY) -m hiddenunits.pdfcheck _build/latex/hidden-units.log $(PDF)
+	$(PY) -m hiddenunits.book.pdfcheck _build/latex/hidden-units.log $(PDF)
 	@if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/hidden-units.pdf; fi
 	@echo "PDF: $(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages/ {print $$2}') pages)"
 

@@ -1,5 +1,30 @@
-"""Shared test helpers."""
+"""Shared test helpers: every claim's check runs once per test session."""
 
 import os
 
+import pytest
+
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+class ClaimResults:
+    """Results of the claim checks, each computed the first time it is asked for."""
+
+    def __init__(self):
+        self._results = {}
+
+    def __getitem__(self, claim_id):
+        if claim_id not in self._results:
+            from hiddenunits.book.claims import run_claim
+
+            self._results[claim_id] = run_claim(claim_id)
+        return self._results[claim_id]
+
+
+_RESULTS = ClaimResults()
+
+
+@pytest.fixture(scope="session")
+def claim_results() -> ClaimResults:
+    """The session's shared claim results (``claim_results[label]``)."""
+    return _RESULTS

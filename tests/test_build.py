@@ -29,11 +29,12 @@ kernelspec:
 
 ```{code-cell} ipython3
 :tags: [remove-cell]
-from hiddenunits.claims import claim, verify
+from hiddenunits.book.claims import claim, variant, verify
 
-@claim("thm-sample", chapter="basis", statement="two is two", method="exact", tolerance=0.0)
-def check_sample():
-    return abs(ERROR)
+@claim("thm-sample", chapter="basis", statement="two is two", method="exact", tolerance=0.0,
+       variants=[variant("two is three", three=VARIANT)])
+def check_sample(three=2.0):
+    return abs(three - 2.0) + abs(ERROR)
 ```
 
 ```{prf:theorem} Sample
@@ -51,8 +52,9 @@ See {prf:ref}`REF`.
 """
 
 
-def page(error="0.0", ref="thm-sample", extra=""):
-    return HEADER.replace("ERROR", error).replace("REF", ref) + extra
+def page(error="0.0", ref="thm-sample", extra="", variant="3.0"):
+    return (HEADER.replace("ERROR", error).replace("VARIANT", variant).replace("REF", ref)
+            + extra)
 
 
 def build(book: Path, text: str) -> subprocess.CompletedProcess:
@@ -81,6 +83,7 @@ def test_good_page_builds(book):
 @pytest.mark.parametrize("text, expect", [
     (page(extra="\n```{code-cell} ipython3\n1 / 0\n```\n"), "ZeroDivisionError"),
     (page(error="0.5"), "ClaimFailed"),
+    (page(variant="2.0"), "not rejected"),
     (page(ref="thm-missing"), "thm-missing"),
     (page(extra="\nSee {numref}`fig-nowhere` and {cite:p}`nobody2099`.\n"), "nobody2099"),
 ])

@@ -14,16 +14,27 @@ def test_digits_shapes_and_range():
 
 
 def test_digits_split_is_stratified_and_deterministic():
-    a, b = data.digits_split(seed=3), data.digits_split(seed=3)
+    a, b = data.digits_split(rng=3), data.digits_split(rng=3)
     np.testing.assert_array_equal(a.y_test, b.y_test)
     assert len(a.y_train) + len(a.y_test) == 1797
     counts = np.bincount(a.y_test, minlength=10) / np.bincount(data.digits()[1], minlength=10)
     assert np.all(np.abs(counts - 0.25) < 0.02)
+    # train and test are disjoint: every image is used once
+    rows = {r.tobytes() for r in a.x_train} | {r.tobytes() for r in a.x_test}
+    assert len(rows) == len({r.tobytes() for r in data.digits()[0]})
+
+
+def test_standardized_digits_use_training_statistics():
+    s = data.standardized_digits(rng=1)
+    sd = s.x_train.std(axis=0)
+    assert np.allclose(s.x_train.mean(axis=0), 0, atol=1e-5)
+    assert np.allclose(sd[sd > 0], 1, atol=1e-4)
+    assert s.x_train.dtype == np.float32
 
 
 def test_mnist1d_is_generated_offline_and_leaves_global_rng_alone():
     state = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global state)
-    s = data.mnist1d(num_samples=200, seed=1)
+    s = data.mnist1d(num_samples=200, rng=1)
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
     assert s.x_train.shape == (160, 40) and s.x_test.shape == (40, 40)
     assert np.isfinite(s.x_train).all()
@@ -36,9 +47,10 @@ def test_xor_truth_table():
 
 @pytest.mark.parametrize("call", [
     lambda: data.digits_split(test_fraction=1.5),
-    lambda: data.digits_split(seed=-1),
+    lambda: data.digits_split(rng=-1),
     lambda: data.binarized_digits(threshold=2.0),
     lambda: data.mnist1d(num_samples=3),
+    lambda: data.mnist1d(rng=np.random.default_rng(0)),
 ])
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):

@@ -1,6 +1,6 @@
 """The PDF quality gate recognises what LaTeX logs when a reference or glyph is missing."""
 
-from hiddenunits import pdfcheck
+from hiddenunits.book import pdfcheck
 
 CLEAN_LOG = """This is XeTeX, Version 3.141592653
 Package hyperref Info: Link coloring OFF on input line 12.

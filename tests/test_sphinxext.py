@@ -1,6 +1,6 @@
 """Dependency-aware re-execution: a page's fingerprint follows the modules it imports."""
 
-from hiddenunits import sphinxext
+from hiddenunits.book import sphinxext
 
 PAGE = """---
 kernelspec:
@@ -10,21 +10,36 @@ kernelspec:
 # Title
 
 ```{code-cell} ipython3
-from hiddenunits.claims import verify
+from hiddenunits.book.claims import verify
 import numpy as np
 ```
 """
 
 
+def _rel(paths):
+    return {str(p.relative_to(sphinxext.PACKAGE_DIR)) for p in paths}
+
+
 def test_dependencies_follow_imports_transitively():
-    names = {p.name for p in sphinxext.dependencies("from hiddenunits.claims import verify")}
-    # claims imports chapters; every submodule import also runs the package __init__
-    assert names == {"claims.py", "chapters.py", "__init__.py"}
+    deps = _rel(sphinxext.dependencies("from hiddenunits.book.claims import verify"))
+    # claims imports chapters and the registry; a submodule import runs each package __init__
+    assert deps == {"book/claims.py", "book/chapters.py", "book/registry.py",
+                    "book/__init__.py", "__init__.py"}
+
+
+def test_verify_on_a_chapter_page_depends_on_its_checks_and_their_science():
+    code = "from hiddenunits.book.claims import verify\nverify('thm-angle-variance')"
+    deps = _rel(sphinxext.dependencies(code, "book/initialization"))
+    assert {"book/checks/initialization.py", "random_geometry.py", "validation.py"} <= deps
+    assert not any("checks/rbm" in d for d in deps)
+    # elsewhere, verify() alone names no chapter
+    assert "book/checks/initialization.py" not in _rel(sphinxext.dependencies(code))
 
 
 def test_ledger_pages_depend_on_everything():
-    deps = sphinxext.dependencies("from hiddenunits.claims import registered")
-    assert {p.name for p in deps} >= {"claims.py", "nets.py", "data.py", "style.py"}
+    deps = _rel(sphinxext.dependencies("from hiddenunits.book.claims import registered"))
+    assert {"book/claims.py", "nets.py", "data.py", "book/style.py",
+            "book/checks/initialization.py"} <= deps
 
 
 def test_no_package_import_no_dependency():

@@ -1,5 +1,5 @@
-"""``python -m hiddenunits``: the book's command line."""
+"""``python -m hiddenunits``: the book's command line (:mod:`hiddenunits.book.cli`)."""
 
-from hiddenunits.cli import main
+from hiddenunits.book.cli import main
 
 raise SystemExit(main())

@@ -400,7 +400,7 @@ def captioned_table(headers, rows, caption: str, name: str) -> str:
 
     Cell outputs are rendered as MyST, so ``{numref}`` can refer to ``name``.
     """
-    from hiddenunits.book import markdown_table
+    from hiddenunits.book.notebook import markdown_table
 
     if not name.startswith("tab-"):
         raise ValueError(f"table labels start with 'tab-', got {name!r}")

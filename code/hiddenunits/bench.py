@@ -1,29 +1,15 @@
-"""Registry of the book's benchmarks (``python -m hiddenunits bench NAME``)."""
+"""TEMPORARY shim while the science modules move their benchmarks to hiddenunits.book.bench."""
 
-from __future__ import annotations
+from hiddenunits.book.bench import BENCHMARKS, Benchmark
+from hiddenunits.book.registry import origin_of
 
-from collections.abc import Callable
-
-_REGISTRY: dict[str, tuple[str, Callable[[], int]]] = {}
+_CHAPTER = {"probes": "separability", "rbm": "rbm"}
 
 
-def benchmark(name: str, summary: str):
-    """Register the decorated function as benchmark ``name``.
-
-    The function prints its own report and returns an exit status (0 when it met its
-    target).
-    """
-
-    def register(fn: Callable[[], int]) -> Callable[[], int]:
-        _REGISTRY[name] = (summary, fn)
+def benchmark(name, summary):
+    def register(fn):
+        chapter = _CHAPTER[name]
+        BENCHMARKS.add(name, chapter, Benchmark(name, chapter, summary, fn), origin_of(fn))
         return fn
 
     return register
-
-
-def registered() -> dict[str, tuple[str, Callable[[], int]]]:
-    """Every registered benchmark: name -> (summary, function)."""
-    from hiddenunits.claims import load_all
-
-    load_all()
-    return dict(sorted(_REGISTRY.items()))

@@ -39,7 +39,7 @@ def _digits_tensors(num_examples: int, offset: int = 0) -> tuple[torch.Tensor, t
 
 @lru_cache(maxsize=32)
 def _small_mlp(activation: str, seed: int, widths: tuple[int, ...]) -> torch.nn.Sequential:
-    return make_mlp(list(widths), activation, "pytorch", seed=seed)
+    return make_mlp(list(widths), activation, "pytorch", rng=seed)
 
 
 def layer_gradient(activation: str, x: torch.Tensor, y: torch.Tensor, seed: int = 0,

@@ -8,21 +8,21 @@ from functools import lru_cache
 
 import numpy as np
 
+from hiddenunits.validation import check_int, check_real, check_seed
+
 
 @dataclass(frozen=True)
 class Split:
     """A train/test split: ``x`` (N, D) float32, ``y`` (N,) int64."""
 
     x_train: np.ndarray
+    """Training inputs (N_train, D)."""
     y_train: np.ndarray
+    """Training labels (N_train,)."""
     x_test: np.ndarray
+    """Test inputs (N_test, D)."""
     y_test: np.ndarray
-
-
-def _check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    """Test labels (N_test,)."""
 
 
 @lru_cache(maxsize=1)
@@ -43,24 +43,40 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return x.copy(), y.copy()
 
 
-def digits_split(test_fraction: float = 0.25, seed: int = 0) -> Split:
-    """A stratified random train/test split of :func:`digits`."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
-    rng = np.random.default_rng(_check_seed(seed))
+def digits_split(test_fraction: float = 0.25, rng: int | np.random.Generator = 0) -> Split:
+    """A stratified random train/test split of :func:`digits` (scikit-learn's
+    ``train_test_split`` with ``stratify``)."""
+    from sklearn.model_selection import train_test_split
+
+    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0,
+                               low_open=True, high_open=True)
+    seed = rng if not isinstance(rng, np.random.Generator) else int(rng.integers(2 ** 32))
     x, y = digits()
-    test = np.zeros(len(y), dtype=bool)
-    for label in np.unique(y):
-        idx = np.flatnonzero(y == label)
-        n_test = int(round(test_fraction * len(idx)))
-        test[rng.choice(idx, size=n_test, replace=False)] = True
-    return Split(x[~test], y[~test], x[test], y[test])
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, stratify=y, random_state=check_seed(seed))
+    return Split(x_train, y_train, x_test, y_test)
+
+
+def standardized_digits(test_fraction: float = 0.25,
+                        rng: int | np.random.Generator = 0) -> Split:
+    """:func:`digits_split` with each pixel standardized by its training mean and std.
+
+    Pixels constant on the training set (std 0) are only centred (they become 0).
+    """
+    split = digits_split(test_fraction, rng)
+    mu = split.x_train.mean(axis=0)
+    sd = split.x_train.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return ((x - mu) / sd).astype(np.float32)
+
+    return Split(f(split.x_train), split.y_train, f(split.x_test), split.y_test)
 
 
 def binarized_digits(threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Digits with pixels set to 1 where the intensity exceeds ``threshold``, else 0."""
-    if not 0.0 <= threshold < 1.0:
-        raise ValueError(f"threshold must lie in [0, 1), got {threshold!r}")
+    threshold = check_real("threshold", threshold, low=0.0, high=1.0, high_open=True)
     x, y = digits()
     return (x > threshold).astype(np.float32), y
 
@@ -86,14 +102,14 @@ def _mnist1d_arrays(num_samples: int, seed: int) -> tuple[np.ndarray, ...]:
     return arrays
 
 
-def mnist1d(num_samples: int = 5000, seed: int = 42) -> Split:
-    """MNIST-1D (Greydanus & Kobak 2020), generated offline: 40-sample signals, 10 classes.
+def mnist1d(num_samples: int = 5000, rng: int = 42) -> Split:
+    """MNIST-1D (Greydanus 2020), generated offline: 40-sample signals, 10 classes.
 
     The defaults are the data set's published settings (5000 samples, 80/20 split).
+    ``rng`` is a seed only: mnist1d's generator takes nothing else.
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 20:
-        raise ValueError(f"num_samples must be an integer >= 20, got {num_samples!r}")
-    arrays = _mnist1d_arrays(num_samples, _check_seed(seed))
+    num_samples = check_int("num_samples", num_samples, minimum=20)
+    arrays = _mnist1d_arrays(num_samples, check_seed(rng))
     return Split(*(a.copy() for a in arrays))
 
 

@@ -224,7 +224,7 @@ def layer_gradient_norms(activation: str, init: str,
     x, y = digits()
     x, y = torch.as_tensor(x[:num_examples]), torch.as_tensor(y[:num_examples])
     with limited_threads():
-        model = make_mlp([x.shape[1]] + [width] * depth + [10], activation, init, seed=seed)
+        model = make_mlp([x.shape[1]] + [width] * depth + [10], activation, init, rng=seed)
         torch.nn.functional.cross_entropy(model(x), y).backward()
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     return np.array([float(m.weight.grad.norm()) for m in linears])

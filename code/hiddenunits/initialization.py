@@ -258,11 +258,11 @@ def make_initialized_mlp(sizes, activation: str, init: str, seed: int,
     ``gain`` only matters for the orthogonal law (the others ignore it in ``nets``); with
     ``gain == 1`` this is exactly ``nets.make_mlp``.
     """
-    model = nets.make_mlp(sizes, activation, _check_init(init), seed=seed)
+    model = nets.make_mlp(sizes, activation, _check_init(init), rng=seed)
     if gain != 1.0:
         if init != "orthogonal":
             raise ValueError("a gain other than 1 is only used by the orthogonal init")
-        gen = nets.generator(seed)
+        gen = nets.torch_generator(seed)
         for module in model:
             if isinstance(module, nn.Linear):
                 nets.init_linear_(module, init, gen, gain)
@@ -370,7 +370,7 @@ def product_singular_values(n: int, depths: tuple[int, ...], kind: str,
         raise ValueError("depths must be a non-empty tuple of positive integers")
     if kind not in ("gaussian", "orthogonal"):
         raise ValueError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
-    gen = nets.generator(seed)
+    gen = nets.torch_generator(seed)
     p = torch.eye(n, dtype=torch.float64)
     out = {}
     for layer in range(1, max(depths) + 1):
@@ -378,7 +378,7 @@ def product_singular_values(n: int, depths: tuple[int, ...], kind: str,
         if kind == "gaussian":
             w.normal_(0.0, 1 / math.sqrt(n), generator=gen)
         else:
-            nets.orthogonal_(w, gen)
+            torch.nn.init.orthogonal_(w, generator=gen)
         p = w @ p
         if layer in depths:
             out[layer] = torch.linalg.svdvals(p).numpy()

@@ -30,7 +30,7 @@ from hiddenunits.bench import benchmark
 from hiddenunits.claims import claim
 from hiddenunits.data import mnist1d
 from hiddenunits.figures import figure
-from hiddenunits.nets import generator, make_mlp
+from hiddenunits.nets import make_mlp, torch_generator
 from hiddenunits.style import COLORS, new_figure
 from hiddenunits.threads import limited_threads
 
@@ -442,7 +442,7 @@ class SmallCNN(nn.Module):
             nn.Conv1d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
             nn.Conv1d(2 * c, 2 * c, 3, padding=1), nn.ReLU(), nn.Flatten(),
             nn.Linear(2 * c * (length // 4), num_classes))
-        gen = generator(seed)
+        gen = torch_generator(seed)
         with torch.no_grad():  # PyTorch's default law U(-1/sqrt(fan_in), 1/sqrt(fan_in))
             for m in self.body:
                 if isinstance(m, nn.Conv1d | nn.Linear):
@@ -531,7 +531,7 @@ def trained_model(config: ModelConfig) -> TrainedModel:
         x_tr, y_tr = x_tr[:config.train_subset], y_tr[:config.train_subset]
     with limited_threads(1):
         if config.arch == "mlp":
-            mlp = make_mlp(list(MLP_SIZES), init="pytorch", seed=config.seed)
+            mlp = make_mlp(list(MLP_SIZES), init="pytorch", rng=config.seed)
             model: nn.Module = mlp
             names = MLP_SITE_NAMES
 

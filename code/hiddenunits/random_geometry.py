@@ -14,12 +14,17 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
-from scipy import integrate, special, stats
+from numpy.typing import ArrayLike
+from scipy import integrate, special
 
-from hiddenunits.claims import claim
-from hiddenunits.figures import figure
-from hiddenunits.style import COLORS, new_figure
+from hiddenunits.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    scalar_or_array,
+)
 
 # Published: the variance of the angle for several n, as printed (six significant digits,
 # trailing zeros dropped) in the table of Su (2019), kexue.fm/archives/7076.
@@ -35,28 +40,17 @@ SU2019_VARIANCE_TABLE: dict[int, float] = {
 
 
 # --------------------------------------------------------------------------- validation
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_dim(n) -> int:
     """The ambient dimension: an integer n >= 2 (an angle needs two dimensions)."""
-    return _check_int("n", n, 2)
+    return check_int("n", n, minimum=2)
 
 
-def _as_finite(name: str, x) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains non-finite values")
+def _check_dims(n: ArrayLike) -> np.ndarray:
+    """Dimensions as an integer array, each >= 2."""
+    a = check_array("n", n, dtype=np.int64)
+    if np.any(a < 2):
+        raise ValueError(f"n must be >= 2 everywhere, got minimum {a.min()}")
     return a
-
-
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 # --------------------------------------------------------------------------- the angle law
@@ -66,32 +60,32 @@ def angle_log_normaliser(n: int) -> float:
     return float(special.gammaln(n / 2) - special.gammaln((n - 1) / 2) - 0.5 * math.log(math.pi))
 
 
-def angle_pdf(theta, n: int) -> np.ndarray:
+def angle_pdf(theta: ArrayLike, n: int) -> float | np.ndarray:
     """p_n(theta) = C_n sin^(n-2)(theta) on [0, pi] (zero outside), via logs."""
     n = _check_dim(n)
-    theta = _as_finite("theta", theta)
-    inside = (theta >= 0) & (theta <= math.pi)
+    t = check_array("theta", theta, nonempty=False)
+    inside = (t >= 0) & (t <= math.pi)
     if n == 2:
-        return np.where(inside, math.exp(angle_log_normaliser(2)), 0.0)  # uniform, 1/pi
-    s = np.sin(np.where(inside, theta, math.pi / 2))
+        return scalar_or_array(np.where(inside, 1 / math.pi, 0.0), theta)  # uniform
+    s = np.sin(np.where(inside, t, math.pi / 2))
     with np.errstate(divide="ignore"):  # log(0) = -inf at the end points gives density 0
         log_p = angle_log_normaliser(n) + (n - 2) * np.log(s)
-    return np.where(inside, np.exp(log_p), 0.0)
+    return scalar_or_array(np.where(inside, np.exp(log_p), 0.0), theta)
 
 
-def angle_cdf(theta, n: int) -> np.ndarray:
+def angle_cdf(theta: ArrayLike, n: int) -> float | np.ndarray:
     """P(angle <= theta), from cos^2(angle) ~ Beta(1/2, (n-1)/2) and the symmetry of cos."""
     n = _check_dim(n)
-    theta = np.clip(_as_finite("theta", theta), 0.0, math.pi)
-    c = np.cos(theta)
+    t = np.clip(check_array("theta", theta, nonempty=False), 0.0, math.pi)
+    c = np.cos(t)
     upper = 0.5 * special.betainc((n - 1) / 2, 0.5, np.clip(1 - c * c, 0.0, 1.0))
-    return np.where(c >= 0, upper, 1.0 - upper)  # P(cos >= c)
+    return scalar_or_array(np.where(c >= 0, upper, 1.0 - upper), theta)  # P(cos >= c)
 
 
 def cos_moment(n: int, k: int) -> float:
     """E[cos^k(theta)]: 0 for odd k, Gamma(j+1/2) Gamma(n/2) / (sqrt(pi) Gamma(n/2+j)) for k=2j."""
     n = _check_dim(n)
-    k = _check_int("k", k, 0)
+    k = check_int("k", k, minimum=0)
     if k % 2:
         return 0.0
     j = k // 2
@@ -105,10 +99,12 @@ def angle_mean(n: int) -> float:
     return math.pi / 2
 
 
-def angle_variance(n: int) -> float:
-    """Var(theta) = psi'(n/2) / 2, with psi' the trigamma function (exact for every n >= 2)."""
-    n = _check_dim(n)
-    return float(0.5 * special.polygamma(1, n / 2))
+def angle_variance(n: ArrayLike) -> float | np.ndarray:
+    """Var(theta) = psi'(n/2) / 2, with psi' the trigamma function (exact for every n >= 2).
+
+    ``n`` is an integer or an array of integers (the result has its shape).
+    """
+    return scalar_or_array(0.5 * special.polygamma(1, _check_dims(n) / 2), n)
 
 
 def angle_variance_recursion(n: int) -> float:
@@ -145,7 +141,7 @@ def angle_variance_quadrature(n: int) -> float:
     return value
 
 
-def sample_angles(n: int, size: int, rng: np.random.Generator,
+def sample_angles(n: int, size: int, rng: int | np.random.Generator = 0,
                   method: str = "vectors") -> np.ndarray:
     """Angles between independent isotropic vectors of R^n: ``size`` samples in [0, pi].
 
@@ -154,14 +150,12 @@ def sample_angles(n: int, size: int, rng: np.random.Generator,
     law (fix one vector along e_1 by rotation invariance) and costs O(size) for any n.
     """
     n = _check_dim(n)
-    size = _check_int("size", size, 1)
-    rng = _check_rng(rng)
-    if method == "chi2":
+    size = check_int("size", size, minimum=1)
+    rng = check_rng(rng)
+    if check_choice("method", method, ("vectors", "chi2")) == "chi2":
         g1 = rng.standard_normal(size)
         rest = rng.chisquare(n - 1, size)
         return np.arccos(np.clip(g1 / np.sqrt(g1 * g1 + rest), -1.0, 1.0))
-    if method != "vectors":
-        raise ValueError(f"method must be 'vectors' or 'chi2', got {method!r}")
     out = np.empty(size)
     chunk = max(1, 4_000_000 // n)
     for start in range(0, size, chunk):
@@ -174,22 +168,25 @@ def sample_angles(n: int, size: int, rng: np.random.Generator,
     return out
 
 
-def cap_probability(t, n: int) -> np.ndarray:
+def _check_t(t: ArrayLike) -> np.ndarray:
+    a = check_array("t", t, nonempty=False)
+    if np.any((a < 0) | (a > 1)):
+        raise ValueError("t must lie in [0, 1]")
+    return a
+
+
+def cap_probability(t: ArrayLike, n: int) -> float | np.ndarray:
     """P(|cos theta| >= t) = I_(1-t^2)((n-1)/2, 1/2), the regularised incomplete beta."""
     n = _check_dim(n)
-    t = _as_finite("t", t)
-    if np.any((t < 0) | (t > 1)):
-        raise ValueError("t must lie in [0, 1]")
-    return special.betainc((n - 1) / 2, 0.5, 1.0 - t * t)
+    a = _check_t(t)
+    return scalar_or_array(special.betainc((n - 1) / 2, 0.5, 1.0 - a * a), t)
 
 
-def cap_bound(t, n: int) -> np.ndarray:
+def cap_bound(t: ArrayLike, n: int) -> float | np.ndarray:
     """The concentration bound 2 exp(-n t^2 / 2) on P(|cos theta| >= t)."""
     n = _check_dim(n)
-    t = _as_finite("t", t)
-    if np.any((t < 0) | (t > 1)):
-        raise ValueError("t must lie in [0, 1]")
-    return 2.0 * np.exp(-n * t * t / 2)
+    a = _check_t(t)
+    return scalar_or_array(2.0 * np.exp(-n * a * a / 2), t)
 
 
 def union_bound_dimension(k: int, t: float, delta: float) -> int:
@@ -198,38 +195,39 @@ def union_bound_dimension(k: int, t: float, delta: float) -> int:
     By the union bound over the k(k-1)/2 pairs, k independent isotropic vectors of R^n are
     then pairwise |cos| < t with probability at least 1 - delta.
     """
-    k = _check_int("k", k, 2)
-    if not (0 < t <= 1 and 0 < delta < 1):
-        raise ValueError(f"need 0 < t <= 1 and 0 < delta < 1, got t={t!r}, delta={delta!r}")
+    k = check_int("k", k, minimum=2)
+    t = check_real("t", t, low=0.0, high=1.0, low_open=True)
+    delta = check_real("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
     return max(2, math.ceil(2 * math.log(k * (k - 1) / delta) / (t * t)))
 
 
-def max_pairwise_cosine(k: int, n: int, rng: np.random.Generator) -> float:
+def max_pairwise_cosine(k: int, n: int, rng: int | np.random.Generator = 0) -> float:
     """max_{i<j} |cos angle(x_i, x_j)| for k independent Gaussian vectors of R^n."""
-    k = _check_int("k", k, 2)
+    k = check_int("k", k, minimum=2)
     n = _check_dim(n)
-    x = _check_rng(rng).standard_normal((k, n))  # (k, n)
+    x = check_rng(rng).standard_normal((k, n))  # (k, n)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     g = np.abs(x @ x.T)  # (k, k)
     return float(np.max(g[np.triu_indices(k, 1)]))
 
 
 # --------------------------------------------------------------------------- Gaussian maps
-def gaussian_matrix(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
+def gaussian_matrix(m: int, n: int, rng: int | np.random.Generator = 0) -> np.ndarray:
     """W (m, n) with i.i.d. N(0, 1/m) entries, so that E[W^T W] = I_n."""
-    m = _check_int("m", m, 1)
-    n = _check_int("n", n, 1)
-    return _check_rng(rng).standard_normal((m, n)) / math.sqrt(m)
+    m = check_int("m", m, minimum=1)
+    n = check_int("n", n, minimum=1)
+    return check_rng(rng).standard_normal((m, n)) / math.sqrt(m)
 
 
-def norm_ratio_samples(x, m: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def norm_ratio_samples(x: ArrayLike, m: int, size: int,
+                       rng: int | np.random.Generator = 0) -> np.ndarray:
     """``size`` draws of ||W x||^2 / ||x||^2 for fresh W (m, n) with N(0, 1/m) entries."""
-    x = _as_finite("x", x)
-    if x.ndim != 1 or not np.any(x):
+    x = check_array("x", x, ndim=1)
+    if not np.any(x):
         raise ValueError("x must be a non-zero vector (n,)")
-    m = _check_int("m", m, 1)
-    size = _check_int("size", size, 1)
-    rng = _check_rng(rng)
+    m = check_int("m", m, minimum=1)
+    size = check_int("size", size, minimum=1)
+    rng = check_rng(rng)
     out = np.empty(size)
     chunk = max(1, 2_000_000 // (m * x.size))
     for start in range(0, size, chunk):
@@ -239,16 +237,16 @@ def norm_ratio_samples(x, m: int, size: int, rng: np.random.Generator) -> np.nda
     return out
 
 
-def gram_deviation(w) -> dict[str, float]:
-    """How far W (m, n) is from having orthonormal columns, measured three ways.
+def gram_deviation(w: ArrayLike) -> dict[str, float]:
+    """How far W (m, n) is from having orthonormal columns: five numbers.
 
     ``entry_mse``: mean of the n^2 squared entries of W^T W - I (the article's measure);
     ``spread``: mean over the n singular values of (sigma^2 - 1)^2, i.e. ||W^T W - I||_F^2 / n;
-    ``op_norm``: ||W^T W - I||_op = max_i |sigma_i^2 - 1|.
+    ``op_norm``: ||W^T W - I||_op = max_i |sigma_i^2 - 1|;
+    ``sigma_max``, ``sigma_min``: the largest and smallest of the n singular values
+    (0 when m < n).  ``w`` must be a real, finite, non-empty matrix.
     """
-    w = _as_finite("w", w)
-    if w.ndim != 2:
-        raise ValueError(f"w must be a matrix (m, n), got shape {w.shape}")
+    w = check_array("w", w, ndim=2)
     n = w.shape[1]
     d = w.T @ w - np.eye(n)  # (n, n)
     s2 = np.linalg.svd(w, compute_uv=False) ** 2
@@ -261,46 +259,57 @@ def gram_deviation(w) -> dict[str, float]:
 
 def gram_spread_expected(m: int, n: int) -> float:
     """E ||W^T W - I||_F^2 / n = (n + 1) / m for W (m, n) with i.i.d. N(0, 1/m) entries."""
-    m = _check_int("m", m, 1)
-    n = _check_int("n", n, 1)
+    m = check_int("m", m, minimum=1)
+    n = check_int("n", n, minimum=1)
     return (n + 1) / m
 
 
 def mp_edges(ratio: float) -> tuple[float, float]:
     """Edges (1 - sqrt(c), 1 + sqrt(c)) of the singular values of W (m, n), c = n/m <= 1."""
-    if not (isinstance(ratio, int | float) and 0 < ratio <= 1):
-        raise ValueError(f"ratio n/m must lie in (0, 1], got {ratio!r}")
+    ratio = check_real("ratio", ratio, low=0.0, high=1.0, low_open=True)
     r = math.sqrt(ratio)
     return 1.0 - r, 1.0 + r
 
 
-def mp_singular_pdf(s, ratio: float) -> np.ndarray:
+def mp_singular_pdf(s: ArrayLike, ratio: float) -> float | np.ndarray:
     """Limit density of the singular values of W (m, n), N(0, 1/m) entries, n/m -> c <= 1.
 
     q_c(s) = sqrt((b^2 - s^2)(s^2 - a^2)) / (pi c s) on [a, b] = [1 - sqrt(c), 1 + sqrt(c)]
     (the Marchenko-Pastur law of s^2 moved to s); c = 1 gives the quarter circle.
     """
     a, b = mp_edges(ratio)
-    s = _as_finite("s", s)
+    ratio = check_real("ratio", ratio)
+    x = check_array("s", s, nonempty=False)
     if a == 0.0:  # c = 1: the factor s cancels, leaving the quarter circle (finite at s = 0)
         return quarter_circle_pdf(s)
-    inside = (s > a) & (s < b) & (s > 0)
-    s_safe = np.where(inside, s, 1.0)
-    val = np.sqrt(np.clip((b * b - s_safe ** 2) * (s_safe ** 2 - a * a), 0, None))
-    return np.where(inside, val / (math.pi * ratio * s_safe), 0.0)
+    inside = (x > a) & (x < b) & (x > 0)
+    x_safe = np.where(inside, x, 1.0)
+    val = np.sqrt(np.clip((b * b - x_safe ** 2) * (x_safe ** 2 - a * a), 0, None))
+    return scalar_or_array(np.where(inside, val / (math.pi * ratio * x_safe), 0.0), s)
 
 
-def quarter_circle_pdf(s) -> np.ndarray:
+def quarter_circle_pdf(s: ArrayLike) -> float | np.ndarray:
     """q(s) = sqrt(4 - s^2) / pi on [0, 2]: singular values of a square N(0, 1/n) matrix."""
-    s = _as_finite("s", s)
-    return np.where((s >= 0) & (s <= 2), np.sqrt(np.clip(4 - s * s, 0, None)) / math.pi, 0.0)
+    x = check_array("s", s, nonempty=False)
+    q = np.where((x >= 0) & (x <= 2), np.sqrt(np.clip(4 - x * x, 0, None)) / math.pi, 0.0)
+    return scalar_or_array(q, s)
 
 
 # --------------------------------------------------------------------------- book settings
-@lru_cache(maxsize=8)
-def variance_table(mc_size: int = 20_000, seed: int = 0) -> tuple[tuple, ...]:
+# These functions compute the chapter's numbers.  Given a seed they are cached (and return
+# immutable results or copies); given a Generator they compute afresh.
+def variance_table(mc_size: int = 20_000,
+                   rng: int | np.random.Generator = 0) -> tuple[tuple[float, ...], ...]:
     """Rows (n, published, closed form, recursion, quadrature, Monte Carlo, MC std. error)."""
-    rng = np.random.default_rng(seed)
+    mc_size = check_int("mc_size", mc_size, minimum=2)
+    if isinstance(rng, np.random.Generator):
+        return _variance_table.__wrapped__(mc_size, rng)
+    return _variance_table(mc_size, check_int("rng", rng, minimum=0))
+
+
+@lru_cache(maxsize=8)
+def _variance_table(mc_size: int, rng: int | np.random.Generator) -> tuple[tuple, ...]:
+    rng = check_rng(rng)
     rows = []
     for n, published in SU2019_VARIANCE_TABLE.items():
         a = sample_angles(n, mc_size, rng) - math.pi / 2
@@ -311,235 +320,45 @@ def variance_table(mc_size: int = 20_000, seed: int = 0) -> tuple[tuple, ...]:
     return tuple(rows)
 
 
+def square_draw(n: int = 400,
+                rng: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
+    """One square N(0, 1/n) matrix (n, n) and its singular values, both read-only."""
+    n = check_int("n", n, minimum=1)
+    if isinstance(rng, np.random.Generator):
+        return _square_draw.__wrapped__(n, rng)
+    return _square_draw(n, check_int("rng", rng, minimum=0))
+
+
 @lru_cache(maxsize=4)
-def _square_draw(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    w = gaussian_matrix(n, n, np.random.default_rng(seed))
+def _square_draw(n: int, rng: int | np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    w = gaussian_matrix(n, n, rng)
     s = np.linalg.svd(w, compute_uv=False)
     w.setflags(write=False)
     s.setflags(write=False)
     return w, s
 
 
-@lru_cache(maxsize=4)
-def square_gaussian_report(n: int = 400, seed: int = 0) -> dict[str, float]:
-    """:func:`gram_deviation` of one square N(0, 1/n) matrix of the book's size."""
-    return gram_deviation(_square_draw(_check_int("n", n, 1), seed)[0])
+def tall_singular_values(n: int = 400, tall: int = 4,
+                         rng: int | np.random.Generator = 1) -> np.ndarray:
+    """Singular values (descending) of one (tall n, n) matrix with N(0, 1/(tall n)) entries."""
+    n = check_int("n", n, minimum=1)
+    tall = check_int("tall", tall, minimum=1)
+    if isinstance(rng, np.random.Generator):
+        return _tall_draw.__wrapped__(n, tall, rng)
+    return _tall_draw(n, tall, check_int("rng", rng, minimum=0)).copy()
 
 
 @lru_cache(maxsize=4)
-def _tall_draw(n: int, tall: int, seed: int) -> np.ndarray:
-    s = np.linalg.svd(gaussian_matrix(tall * n, n, np.random.default_rng(seed)),
-                      compute_uv=False)
+def _tall_draw(n: int, tall: int, rng: int | np.random.Generator) -> np.ndarray:
+    s = np.linalg.svd(gaussian_matrix(tall * n, n, rng), compute_uv=False)
     s.setflags(write=False)
     return s
 
 
-def tall_gaussian_singular_values(n: int = 400, tall: int = 4, seed: int = 1) -> np.ndarray:
-    """Singular values (descending) of one (tall * n, n) matrix with N(0, 1/(tall n)) entries."""
-    return _tall_draw(_check_int("n", n, 1), _check_int("tall", tall, 1), seed).copy()
-
-
-# --------------------------------------------------------------------------- claims
-# Kolmogorov-Smirnov: P(sqrt(N) D_N > 1.95) ~ 0.001 for a correct law, so a check at this
-# level fails by chance about once in a thousand seeds; our seeds are fixed.
-KS_LEVEL = 1.95
-
-
-def _ks_scaled(samples: np.ndarray, cdf) -> float:
-    return float(math.sqrt(samples.size) * stats.kstest(samples, cdf).statistic)
-
-
-@claim("lem-angle-density", chapter="initialization",
-       statement="the angle between two isotropic vectors of R^n has density "
-                 "C_n sin^(n-2)(theta)",
-       method="monte-carlo", tolerance=KS_LEVEL)
-def check_angle_density() -> float:
-    """Largest sqrt(N) * KS distance between simulated angles and the law, n in {3, 10, 100}."""
-    rng = np.random.default_rng(1)
-    worst = 0.0
-    for n in (3, 10, 100):
-        samples = sample_angles(n, 20_000, rng)
-        worst = max(worst, _ks_scaled(samples, lambda t, n=n: angle_cdf(t, n)))
-    return worst
-
-
-@claim("prop-cos-moments", chapter="initialization",
-       statement="E cos(theta) = 0 and E cos^2(theta) = 1/n",
-       method="symbolic", tolerance=0.0)
-def check_cos_moments() -> float:
-    """sympy: the symmetry and the by-parts identity behind E cos^2 = 1/n; 0 when all hold."""
-    th = sp.symbols("theta", real=True)
-    n = sp.symbols("n", positive=True)
-    residuals = [
-        # cos(pi - t) sin^(n-2)(pi - t) = -cos(t) sin^(n-2)(t): the mean of cos is 0
-        sp.simplify(sp.cos(sp.pi - th) * sp.sin(sp.pi - th) ** (n - 2)
-                    + sp.cos(th) * sp.sin(th) ** (n - 2)),
-        # d/dt [cos sin^(n-1)] = (n-1) cos^2 sin^(n-2) - sin^n
-        sp.simplify(sp.diff(sp.cos(th) * sp.sin(th) ** (n - 1), th)
-                    - ((n - 1) * sp.cos(th) ** 2 * sp.sin(th) ** (n - 2) - sp.sin(th) ** n)),
-    ]
-    # With A = int cos^2 sin^(n-2), J = int sin^(n-2): (n-1) A = int sin^n = J - A
-    a, j = sp.symbols("A J", positive=True)
-    ratio = sp.solve(sp.Eq((n - 1) * a, j - a), a)[0] / j
-    residuals.append(sp.simplify(ratio - 1 / n))
-    return float(sum(r != 0 for r in residuals))
-
-
-@claim("thm-angle-variance", chapter="initialization",
-       statement="Var(theta) = psi'(n/2)/2 for every n >= 2 (psi' = trigamma)",
-       method="symbolic", tolerance=0.0)
-def check_angle_variance() -> float:
-    """sympy: the recursion of the proof, both base cases, the trigamma recurrence and n = 4."""
-    phi = sp.symbols("phi", real=True)
-    m = sp.symbols("m", positive=True)
-    x = sp.symbols("x", positive=True)
-    half_pi = sp.pi / 2
-    f = sp.cos(phi) ** m
-    residuals = [
-        # (cos^m)'' = m(m-1) cos^(m-2) - m^2 cos^m
-        sp.simplify(sp.diff(f, phi, 2) - (m * (m - 1) * sp.cos(phi) ** (m - 2) - m ** 2 * f)),
-        # base n = 2 (m = 0): uniform angle, variance pi^2/12 = psi'(1)/2
-        sp.simplify(sp.integrate(phi ** 2, (phi, -half_pi, half_pi)) / sp.pi
-                    - sp.polygamma(1, 1) / 2),
-        # base n = 3 (m = 1): variance pi^2/4 - 2 = psi'(3/2)/2 = (psi'(1/2) - 4)/2
-        sp.simplify(sp.integrate(phi ** 2 * sp.cos(phi), (phi, -half_pi, half_pi))
-                    / sp.integrate(sp.cos(phi), (phi, -half_pi, half_pi))
-                    - (sp.polygamma(1, sp.S.Half) - 4) / 2),
-        # psi'(x + 1) = psi'(x) - 1/x^2 turns V_n = V_(n-2) - 2/(n-2)^2 into psi'(n/2)/2
-        sp.simplify(sp.expand_func(sp.polygamma(1, x + 1)) - sp.polygamma(1, x) + 1 / x ** 2),
-        # end to end at n = 4, the first case that uses the recursion: pi^2/12 - 1/2
-        sp.simplify(sp.integrate(phi ** 2 * sp.cos(phi) ** 2, (phi, -half_pi, half_pi))
-                    / sp.integrate(sp.cos(phi) ** 2, (phi, -half_pi, half_pi))
-                    - (sp.pi ** 2 / 12 - sp.Rational(1, 2))),
-    ]
-    return float(sum(r != 0 for r in residuals))
-
-
-def su_table_errors() -> list[float]:
-    """|closed form - published| in units of half the last printed digit (6 significant)."""
+def su_table_errors(formula=angle_variance) -> list[float]:
+    """|formula(n) - published| in units of half the last printed digit (6 significant)."""
     out = []
     for n, published in SU2019_VARIANCE_TABLE.items():
         half_unit = 0.5 * 10.0 ** (math.floor(math.log10(published)) - 5)
-        out.append(abs(angle_variance(n) - published) / half_unit)
+        out.append(abs(formula(n) - published) / half_unit)
     return out
-
-
-@claim("cor-angle-variance-table", chapter="initialization",
-       statement="rounded to six significant digits, psi'(n/2)/2 reproduces Su's table",
-       method="exact", tolerance=1.0)
-def check_su_table() -> float:
-    """Worst |ours - published| in half-units of the sixth significant digit (<= 1: agrees)."""
-    return max(su_table_errors())
-
-
-@claim("prop-angle-concentration", chapter="initialization",
-       statement="P(|cos theta| >= t) <= 2 exp(-n t^2/2)",
-       method="numeric", tolerance=1e-12)
-def check_concentration() -> float:
-    """Largest excess of the exact cap probability over the bound, relative to the bound.
-
-    The exact probability is a regularised incomplete beta function evaluated to about
-    1e-14 relative accuracy, so 1e-12 is round-off, not slack.
-    """
-    t = np.linspace(0.0, 1.0, 2001)
-    worst = 0.0
-    for n in (2, 3, 5, 10, 30, 100, 1000, 10_000):
-        exact = cap_probability(t, n)
-        bound = cap_bound(t, n)
-        ok = bound > 1e-300
-        worst = max(worst, float(np.max((exact[ok] - bound[ok]) / bound[ok])))
-    return max(worst, 0.0)
-
-
-@claim("lem-gaussian-norm", chapter="initialization",
-       statement="for fixed x, ||Wx||^2/||x||^2 ~ chi^2_m / m when W has N(0, 1/m) entries",
-       method="monte-carlo", tolerance=KS_LEVEL)
-def check_gaussian_norm() -> float:
-    """sqrt(N) * KS distance to chi^2_m/m, for a dense and a sparse x, with m < n and m > n."""
-    rng = np.random.default_rng(2)
-    worst = 0.0
-    for m, n in ((5, 40), (30, 8)):
-        for x in (rng.standard_normal(n), np.eye(n)[0]):
-            r = norm_ratio_samples(x, m, 20_000, rng)
-            worst = max(worst, _ks_scaled(r, stats.chi2(df=m, scale=1 / m).cdf))
-    return worst
-
-
-def gram_spread_zscores(size: int = 4000, seed: int = 3) -> list[float]:
-    """Monte Carlo z-scores of the mean of ||W^T W - I||_F^2 / n against (n + 1)/m."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for m, n in ((10, 10), (40, 10), (6, 12)):
-        w = rng.standard_normal((size, m, n)) / math.sqrt(m)  # (S, m, n)
-        d = np.swapaxes(w, 1, 2) @ w - np.eye(n)  # (S, n, n)
-        spread = np.sum(d * d, axis=(1, 2)) / n
-        se = spread.std(ddof=1) / math.sqrt(size)
-        out.append(float(abs(spread.mean() - gram_spread_expected(m, n)) / se))
-    return out
-
-
-@claim("prop-gram-moments", chapter="initialization",
-       statement="E ||W^T W - I||_F^2 / n = (n+1)/m for W (m, n) with N(0, 1/m) entries",
-       method="monte-carlo", tolerance=4.0)
-def check_gram_moments() -> float:
-    """Largest |z| (in Monte Carlo standard errors) over three shapes; 4 standard errors."""
-    return max(gram_spread_zscores())
-
-
-# --------------------------------------------------------------------------- figures
-@figure("initialization")
-def fig_angle_density(mc_size: int = 20_000, seed: int = 0):
-    """Angle densities against simulated angles, and the Gaussian limit of sqrt(n)(theta-pi/2)."""
-    rng = np.random.default_rng(seed)
-    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
-    theta = np.linspace(0, math.pi, 400)
-    colors = [COLORS["blue"], COLORS["orange"], COLORS["green"]]
-    for n, color in zip((3, 10, 50), colors, strict=True):
-        ax1.hist(sample_angles(n, mc_size, rng), bins=60, density=True, color=color,
-                 histtype="stepfilled", alpha=0.3)
-        ax1.plot(theta, angle_pdf(theta, n), color=color, label=f"$n = {n}$")
-    ax1.set_xlabel(r"angle $\theta$")
-    ax1.set_ylabel("density")
-    ax1.set_xticks([0, math.pi / 2, math.pi], ["0", r"$\pi/2$", r"$\pi$"])
-    ax1.legend()
-    u = np.linspace(-4, 4, 400)
-    colors = [COLORS["vermillion"], COLORS["purple"], COLORS["sky"]]
-    for n, color in zip((5, 500, 5000), colors, strict=True):
-        a = math.sqrt(n) * (sample_angles(n, mc_size, rng, method="chi2") - math.pi / 2)
-        ax2.hist(a, bins=60, range=(-4, 4), density=True, color=color, alpha=0.3,
-                 histtype="stepfilled")
-        ax2.plot(u, angle_pdf(math.pi / 2 + u / math.sqrt(n), n) / math.sqrt(n), color=color,
-                 label=f"$n = {n}$")
-    ax2.plot(u, stats.norm.pdf(u), color=COLORS["black"], lw=1, ls="--", label="$N(0, 1)$",
-             zorder=5)
-    ax2.set_xlabel(r"$\sqrt{n}\,(\theta - \pi/2)$")
-    ax2.legend()
-    return fig
-
-
-@figure("initialization")
-def fig_singular_value_laws(n: int = 400, tall: int = 4, seed: int = 0):
-    """Singular values of one square and one tall Gaussian matrix against their limit laws."""
-    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
-    s = _square_draw(n, seed)[1]  # the matrix of square_gaussian_report
-    grid = np.linspace(0, 2.2, 500)
-    ax1.hist(s, bins=50, density=True, color=COLORS["blue"], alpha=0.35, histtype="stepfilled",
-             label=f"one ${n}\\times{n}$ draw")
-    ax1.plot(grid, quarter_circle_pdf(grid), color=COLORS["blue"], label="quarter circle")
-    ax1.axvline(1.0, color=COLORS["grey"], lw=1, ls=":")
-    ax1.set_xlabel(r"singular value $\sigma$")
-    ax1.set_ylabel("density")
-    ax1.set_title("square, $m = n$")
-    ax1.legend(loc="upper right")
-    m = tall * n
-    s = tall_gaussian_singular_values(n, tall, seed + 1)
-    ax2.hist(s, bins=50, density=True, color=COLORS["orange"], alpha=0.35, histtype="stepfilled",
-             label=f"one ${m}\\times{n}$ draw")
-    ax2.plot(grid, mp_singular_pdf(grid, n / m), color=COLORS["orange"],
-             label="Marchenko-Pastur")
-    for edge in mp_edges(n / m):
-        ax2.axvline(edge, color=COLORS["grey"], lw=1, ls="--")
-    ax2.set_xlabel(r"singular value $\sigma$")
-    ax2.set_title(f"tall, $m = {tall}n$")
-    ax2.legend(loc="upper right")
-    return fig

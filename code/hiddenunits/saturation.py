@@ -93,7 +93,7 @@ def glorot_run(activation: str, init: str, config: GlorotConfig = GlorotConfig()
     if n_train == len(split.y_test):
         raise ValueError("train and test sets must differ in size (the hooks tell them apart)")
     model = make_mlp([split.x_train.shape[1]] + [config.width] * config.depth + [10],
-                     activation, init, seed=config.seed)
+                     activation, init, rng=config.seed)
     stats: list[list[tuple[float, float, float, float]]] = [[] for _ in range(config.depth)]
 
     def hook(layer):

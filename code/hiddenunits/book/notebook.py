@@ -1,16 +1,22 @@
-"""Helpers for the book's code cells: set-up, tables and glued numbers."""
+"""Helpers for the book's code cells: kernel set-up, tables and glued numbers."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
-from hiddenunits import style
+from hiddenunits.book import style
 
 
 def setup() -> None:
-    """Prepare a chapter's kernel: figure style, PNG for the web and PDF for LaTeX."""
+    """Prepare a chapter's kernel: figure style, PNG for the web and PDF for LaTeX.
+
+    Also fixes ``SOURCE_DATE_EPOCH`` in this kernel, so that the figures the build writes
+    carry no date and two builds are byte-identical.
+    """
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
     style.apply()
     set_matplotlib_formats("png", "pdf")
 

@@ -1,7 +1,7 @@
 """Sphinx extension: re-execute a chapter when a package module it uses changes.
 
 MyST-NB's execution cache keys a notebook on the text of its code cells only, so
-editing ``hiddenunits/rotation.py`` would not re-run the chapter that imports it.
+editing ``hiddenunits/symmetry.py`` would not re-run the chapter that imports it.
 Before a page is parsed, this extension finds the package modules its code cells
 import (and, transitively, what those import), hashes their sources, and inserts
 the hash as a hidden code cell: a changed module changes the cell text, hence the
@@ -17,10 +17,12 @@ import re
 from pathlib import Path
 
 PACKAGE = "hiddenunits"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 # A page whose code calls one of these reaches every module (the claims ledger).
-_ALL_MODULES = re.compile(r"\b(load_all|ledger_markdown|registered)\b")
+_ALL_MODULES = re.compile(r"\b(ledger_markdown|registered)\b")
+# verify("label") imports the chapter's checks module by name, not by an import statement
+_VERIFY = re.compile(r"\bverify\(")
 _CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
@@ -62,11 +64,19 @@ def _imported_modules(source: str, current: str = PACKAGE) -> set[str]:
     return {n for n in found if _module_file(n) is not None}
 
 
-def dependencies(code: str) -> list[Path]:
-    """Source files of the package that ``code`` uses, directly or through other modules."""
+def dependencies(code: str, docname: str | None = None) -> list[Path]:
+    """Source files of the package that ``code`` uses, directly or through other modules.
+
+    ``docname`` (the page, e.g. ``book/rbm``) adds the chapter's checks module when the
+    code calls ``verify``, since that module is imported by the claim's label.
+    """
     if _ALL_MODULES.search(code):
-        return sorted(PACKAGE_DIR.glob("*.py"))
-    todo = sorted(_imported_modules(code))
+        return sorted(PACKAGE_DIR.rglob("*.py"))
+    roots = _imported_modules(code)
+    chapter = _chapter_key(docname)
+    if chapter is not None and _VERIFY.search(code):
+        roots.add(f"{PACKAGE}.book.checks.{chapter}")
+    todo = sorted(n for n in roots if _module_file(n) is not None)
     seen: dict[str, Path] = {}
     while todo:
         name = todo.pop()
@@ -83,6 +93,12 @@ def dependencies(code: str) -> list[Path]:
     return sorted(set(seen.values()))
 
 
+def _chapter_key(docname: str | None) -> str | None:
+    from hiddenunits.book.chapters import CHAPTERS
+
+    return next((c.key for c in CHAPTERS if c.docname == docname), None)
+
+
 def code_of(page: str) -> str:
     """The concatenated code cells of a MyST notebook page."""
     return "\n".join(m.group(2) for m in _CODE_CELL.finditer(page))
@@ -97,9 +113,9 @@ def fingerprint(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def inject(page: str) -> tuple[str, list[Path]]:
+def inject(page: str, docname: str | None = None) -> tuple[str, list[Path]]:
     """Insert a hidden cell carrying the fingerprint of the modules ``page`` uses."""
-    deps = dependencies(code_of(page))
+    deps = dependencies(code_of(page), docname)
     if not deps:
         return page, []
     cell = (f"```{{code-cell}} ipython3\n:tags: [remove-cell]\n\n"
@@ -112,7 +128,7 @@ def inject(page: str) -> tuple[str, list[Path]]:
 def _on_source_read(app, docname: str, source: list[str]) -> None:
     if "{code-cell}" not in source[0]:
         return
-    source[0], deps = inject(source[0])
+    source[0], deps = inject(source[0], docname)
     for path in deps:
         app.env.note_dependency(str(path))
 
