@@ -14,36 +14,8 @@ import sympy as sp
 from scipy import integrate, stats
 
 from hiddenunits import random_geometry as rg
+from hiddenunits.book.checks.montecarlo import ks_level, ks_scaled, z_level
 from hiddenunits.book.claims import claim, variant
-
-# --------------------------------------------------------------------------- Monte Carlo levels
-# A Monte Carlo check that takes the largest of k test statistics has the false-alarm rate
-# of all k together.  We fix that rate for the whole check, FALSE_ALARM = 1e-3, and give
-# each statistic the Sidak level 1 - (1 - FALSE_ALARM)^(1/k), so that a correct statement
-# fails by chance in one seed in a thousand whatever k is.
-FALSE_ALARM = 1e-3
-
-
-def sidak_level(k: int, alarm: float = FALSE_ALARM) -> float:
-    """Per-statistic level giving a family of ``k`` independent statistics the rate ``alarm``."""
-    return -math.expm1(math.log1p(-alarm) / k)
-
-
-def ks_level(k: int, alarm: float = FALSE_ALARM) -> float:
-    """Critical value of the largest of ``k`` scaled KS statistics sqrt(N) D_N.
-
-    sqrt(N) D_N tends to Kolmogorov's law (``scipy.stats.kstwobign``) under the null.
-    """
-    return float(stats.kstwobign.isf(sidak_level(k, alarm)))
-
-
-def z_level(k: int, alarm: float = FALSE_ALARM) -> float:
-    """Critical value of the largest of ``k`` absolute standard-normal z-scores."""
-    return float(stats.norm.isf(sidak_level(k, alarm) / 2))
-
-
-def _ks_scaled(samples: np.ndarray, cdf: Callable) -> float:
-    return float(math.sqrt(samples.size) * stats.kstest(samples, cdf).statistic)
 
 
 def _cdf_from_density(density: Callable, n: int, grid: int = 20_001) -> Callable:
@@ -78,7 +50,7 @@ def check_angle_density(density: Callable = rg.angle_pdf) -> float:
     worst = 0.0
     for n in ANGLE_DIMS:
         samples = rg.sample_angles(n, 20_000, rng)
-        worst = max(worst, _ks_scaled(samples, _cdf_from_density(density, n)))
+        worst = max(worst, ks_scaled(samples, _cdf_from_density(density, n)))
     return worst
 
 
@@ -209,7 +181,7 @@ def check_gaussian_norm(law: Callable = lambda m: stats.chi2(df=m, scale=1 / m))
         dist = law(m, n) if takes_n else law(m)
         for x in (rng.standard_normal(n), np.eye(n)[0]):
             r = rg.norm_ratio_samples(x, m, 20_000, rng)
-            worst = max(worst, _ks_scaled(r, dist.cdf))
+            worst = max(worst, ks_scaled(r, dist.cdf))
     return worst
 
 
