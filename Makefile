@@ -4,32 +4,54 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed-stamp
+# Where torch comes from. Empty: the package index (PyPI), as pinned in requirements.lock;
+# on Linux that is PyTorch's CUDA build (about 3 GB with its nvidia-* packages). For the
+# CPU-only build: make html TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.lock)
 # -W: warnings are errors; -n: nitpicky (broken references warn); --keep-going: report all.
 JBFLAGS := -W -n --keep-going
+# Pages executed at once (the chapters run single-threaded): one per core by default.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+EXECUTE := $(PY) -m hiddenunits.book.execute --jobs $(JOBS)
 
-.PHONY: help install html book-strict chapter test lint unit claims pdf tex-deps clean lock
+.PHONY: help install html book-strict chapter test lint unit claims pdf tex-deps clean lock \
+	lock-check
 
 help:
 	@echo "make html   build the website into _build/html (sets everything up first)"
 	@echo "make test   lint, unit tests, every claim check, strict rebuild of the whole book, PDF"
 	@echo "make pdf    build the PDF edition into _build/latex"
 	@echo "make clean  remove build outputs (keeps the virtual environment)"
+	@echo "make lock-check  check that requirements.lock installs from the public index"
 
 $(STAMP): requirements.lock pyproject.toml
+	@echo "== Set-up: virtual environment $(VENV) from requirements.lock (first time: a few minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@if [ -n "$(TORCH_INDEX)" ]; then \
+	  echo "== Set-up: torch $(TORCH_VERSION) from $(TORCH_INDEX)"; \
+	  $(PY) -m pip install --disable-pip-version-check "torch==$(TORCH_VERSION)" \
+	    --index-url "$(TORCH_INDEX)"; fi
+	@echo "== Set-up: installing $$(grep -c == requirements.lock) pinned packages"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -r requirements.lock \
+	  | grep -v '^Requirement already satisfied' || true
+	@$(PY) -c "import torch, sphinx, myst_nb" || { echo "set-up failed (see above)"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@echo "== Set-up done"
 	touch $@
 
 install: $(STAMP)
 
-# Incremental build: pages and chapters whose code or package modules changed re-run.
+# Incremental build: pages whose code or package modules changed are executed again, in
+# parallel (JOBS at a time), into the execution cache; then Sphinx builds from the cache.
 html: install
+	@$(EXECUTE)
 	$(JB) build . $(JBFLAGS)
 
 # Re-read every page (the execution cache still serves unchanged chapters), so a page
 # that failed before cannot pass silently on a rebuild.
 book-strict: install
+	@$(EXECUTE)
 	$(JB) build . --all $(JBFLAGS)
 
 # Build one chapter alone, strictly, in its own output folder (for writing a chapter):
@@ -39,6 +61,7 @@ chapter: install
 	@test -f book/$(CH).md || { echo "no chapter book/$(CH).md"; exit 2; }
 	@mkdir -p _build/dev/$(CH)
 	@printf 'format: jb-book\nroot: book/$(CH)\nchapters:\n  - file: book/bibliography\n' > _build/dev/$(CH)/_toc.yml
+	@$(EXECUTE) --only book/$(CH) --cache _build/dev/$(CH)/_build/.jupyter_cache
 	$(JB) build . --toc _build/dev/$(CH)/_toc.yml --path-output _build/dev/$(CH) $(JBFLAGS)
 
 lint: install
@@ -76,9 +99,34 @@ pdf: install tex-deps
 	@if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/hidden-units.pdf; fi
 	@echo "PDF: $(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages/ {print $$2}') pages)"
 
-# Re-pin requirements.lock from pyproject.toml (run after changing dependencies).
+# Re-pin requirements.lock from the environment (run after changing dependencies). Local
+# version labels (torch==2.13.0+cpu) exist only on the index that built them: strip them,
+# so that the lock installs from the public index (==2.13.0 still matches 2.13.0+cpu).
 lock: install
-	$(PY) -m pip freeze --all --exclude-editable | grep -v '^hiddenunits==' > requirements.lock
+	$(PY) -m pip freeze --all --exclude-editable | grep -v '^hiddenunits==' \
+	  | sed -E 's/\+[A-Za-z0-9.]+$$//' > requirements.lock
+
+# Does requirements.lock resolve on the public index alone, for every supported platform?
+# Ignores this machine's pip configuration (local wheel folders, constraints); needs only
+# the package index. About a minute; CI runs it after the tests.
+LOCK ?= requirements.lock
+LOCK_PLATFORMS := linux-x86_64 linux-aarch64 macos-arm64 windows-amd64
+lock-check:
+	@for p in $(LOCK_PLATFORMS); do \
+	  case $$p in \
+	    linux-x86_64)  tags="manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64";; \
+	    linux-aarch64) tags="manylinux_2_28_aarch64 manylinux_2_27_aarch64 manylinux_2_17_aarch64 manylinux2014_aarch64";; \
+	    macos-arm64)   tags="macosx_14_0_arm64 macosx_12_0_arm64 macosx_11_0_arm64 macosx_10_9_universal2";; \
+	    windows-amd64) tags="win_amd64";; \
+	  esac; \
+	  args=""; for t in $$tags; do args="$$args --platform $$t"; done; \
+	  echo "== lock-check: $(LOCK) on $$p, Python 3.11.0, public index only"; \
+	  tmp=$$(mktemp -d); \
+	  PIP_CONFIG_FILE=/dev/null $(PYTHON) -m pip install --isolated --dry-run --no-deps \
+	    --ignore-installed --only-binary=:all: --python-version 3.11.0 --implementation cp \
+	    $$args --target "$$tmp" -r $(LOCK) --quiet --disable-pip-version-check \
+	    || { rm -rf "$$tmp"; exit 1; }; rm -rf "$$tmp"; \
+	done; echo "lock-check: $(LOCK) resolves on $(LOCK_PLATFORMS)"
 
 clean:
 	rm -rf _build

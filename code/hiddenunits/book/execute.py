@@ -1,0 +1,172 @@
+"""Execute the book's notebooks in parallel into the build's execution cache.
+
+Jupyter Book 1 executes the pages one after another while Sphinx reads them.  This driver
+runs first: it turns each page of the table of contents into a notebook exactly as
+MyST-NB will (including the fingerprint cell of :mod:`hiddenunits.book.sphinxext`), looks
+it up in the jupyter-cache project that the build uses (``_build/.jupyter_cache``), and
+executes the missing ones concurrently, ``--jobs`` at a time.  The build that follows then
+finds every page in the cache, so its strictness is unchanged: a failing cell fails here,
+naming the page, and a page that failed is not cached, so the next build runs it again.
+
+``python -m hiddenunits.book.execute [--jobs N] [--only PAGE ...] [--root DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+EXECUTED_KEY = "execution_seconds"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the book that is a notebook."""
+
+    docname: str
+    """Path without suffix, relative to the book root (``book/rbm``)."""
+    path: Path
+
+
+def toc_pages(root: Path, toc: Path | None = None) -> list[str]:
+    """Docnames listed in ``_toc.yml`` (jb-book format), in reading order."""
+    data = yaml.safe_load((toc or root / "_toc.yml").read_text(encoding="utf-8"))
+    names = [data["root"]]
+
+    def walk(entries):
+        for e in entries or ():
+            if "file" in e:
+                names.append(e["file"])
+            walk(e.get("sections"))
+            walk(e.get("chapters"))
+
+    for part in data.get("parts", ()):
+        walk(part.get("chapters"))
+    walk(data.get("chapters"))
+    return [str(Path(n).with_suffix("")) for n in names]
+
+
+def md_config(root: Path):
+    """The MyST parser configuration of the build (extensions from ``_config.yml``)."""
+    from myst_parser.config.main import MdParserConfig
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    extensions = config.get("parse", {}).get("myst_enable_extensions", [])
+    return MdParserConfig(enable_extensions=set(extensions))
+
+
+def notebook_of(page: Page, config):
+    """The page as MyST-NB reads it during the build (None if it is not a notebook)."""
+    from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
+
+    from hiddenunits.book.sphinxext import inject
+
+    text = page.path.read_text(encoding="utf-8")
+    if not is_myst_markdown_notebook(text) or "{code-cell}" not in text:
+        return None
+    text, _ = inject(text, page.docname)
+    return read_myst_markdown_notebook(text, config=config, add_source_map=True,
+                                       path=str(page.path))
+
+
+def _execute(path: str, nb, timeout: int):
+    """Run one notebook in a fresh kernel (in a worker process); return it and the outcome."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    # the kernel's own start-up warning ("running over TCP without encryption": a local
+    # kernel) would hide the warnings that matter in the log; cell output is unaffected
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                 allow_errors=False, meta_override=True,
+                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    return result.nb, result.time, result.exc_string if result.err else None
+
+
+def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300,
+        cache_dir: Path | None = None, stream=sys.stdout) -> int:
+    """Execute what the cache lacks; return 0 when every page is cached afterwards."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_dir or root / "_build" / ".jupyter_cache"))
+    config = md_config(root)
+    todo = []
+    for docname in toc_pages(root):
+        if only and docname not in only and Path(docname).name not in only:
+            continue
+        page = Page(docname, root / f"{docname}.md")
+        nb = notebook_of(page, config)
+        if nb is None:
+            continue
+        try:
+            record = cache.match_cache_notebook(nb)
+            previous = record.data.get(EXECUTED_KEY, 0.0)
+        except KeyError:
+            todo.append((page, nb, _last_time(cache, page)))
+            continue
+        print(f"   cached    {docname} (executed in {previous:.1f} s)", file=stream)
+    if not todo:
+        return 0
+    # longest first, so that the slowest page does not start last
+    todo.sort(key=lambda t: -t[2])
+    print(f"== executing {len(todo)} page(s), {jobs} at a time: "
+          + ", ".join(p.docname for p, _, _ in todo), file=stream, flush=True)
+    failed = []
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_execute, str(p.path), nb, timeout): p for p, nb, _ in todo}
+        for future in as_completed(futures):
+            page = futures[future]
+            executed, seconds, error = future.result()
+            if error is not None:
+                failed.append(page.docname)
+                print(f"FAILED     {page.docname} after {seconds:.1f} s:\n{error}",
+                      file=stream, flush=True)
+                continue
+            record = cache.add_nb_to_project(
+                str(page.path), read_data={"name": "myst_nb_md", "type": "plugin"})
+            cache.cache_notebook_bundle(
+                CacheBundleIn(executed, record.uri, data={EXECUTED_KEY: seconds}),
+                check_validity=False, overwrite=True)
+            print(f"   executed  {page.docname} in {seconds:.1f} s", file=stream, flush=True)
+    print(f"== executed {len(todo) - len(failed)} page(s) in "
+          f"{time.perf_counter() - start:.1f} s wall time", file=stream)
+    if failed:
+        print(f"execution failed on: {', '.join(failed)}", file=stream)
+        return 1
+    return 0
+
+
+def _last_time(cache, page: Page) -> float:
+    """How long this page took when it was last cached (0 if never)."""
+    best = 0.0
+    for record in cache.list_cache_records():
+        if record.uri == str(page.path):
+            best = max(best, float(record.data.get(EXECUTED_KEY, 0.0)))
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hiddenunits.book.execute",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="pages executed at once (default: the number of cores)")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the book's root")
+    parser.add_argument("--only", nargs="*", metavar="PAGE", help="only these pages")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="jupyter-cache folder (default: ROOT/_build/.jupyter_cache)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return run(args.root.resolve(), args.jobs, args.only, args.timeout, args.cache)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
