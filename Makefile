@@ -67,13 +67,21 @@ chapter: install
 lint: install
 	$(PY) -m ruff check code tests
 
+# The quick loop: unit tests and every claim check, without the tests marked slow.
+# PYTEST_JOBS workers (pytest-xdist); the claim checks and the tests that read all of
+# their results share one worker, so that each check runs once per test run.
+PYTEST_JOBS ?= $(JOBS)
+PYTEST := $(PY) -m pytest -n $(PYTEST_JOBS) --dist loadgroup
 unit: install
-	$(PY) -m pytest
+	$(PYTEST) -m "not slow"
 
 claims: install
 	$(PY) -m hiddenunits claims
 
-test: lint unit book-strict pdf
+# Everything: lint, every test (slow ones included), the strict book and the PDF.
+test: lint
+	$(PYTEST)
+	$(MAKE) book-strict pdf
 
 # The PDF edition: LaTeX through Jupyter Book's pdflatex builder (xelatex engine), then a
 # gate that fails on undefined references or citations ("??"), missing glyphs or files.

@@ -28,3 +28,10 @@ _RESULTS = ClaimResults()
 def claim_results() -> ClaimResults:
     """The session's shared claim results (``claim_results[label]``)."""
     return _RESULTS
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that read claim results share one xdist worker, so each check runs once."""
+    for item in items:
+        if "claim_results" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("claims"))
