@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from hiddenunits.book.claims import run_claim as _run_claim
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
@@ -15,9 +17,8 @@ class ClaimResults:
 
     def __getitem__(self, claim_id):
         if claim_id not in self._results:
-            from hiddenunits.book.claims import run_claim
-
-            self._results[claim_id] = run_claim(claim_id)
+            # the function itself, not the module attribute that a test may monkeypatch
+            self._results[claim_id] = _run_claim(claim_id)
         return self._results[claim_id]
 
 
