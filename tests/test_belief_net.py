@@ -204,6 +204,8 @@ def test_bad_input():
         bn.DBNConfig(rbm2_lr=0.0)
     with pytest.raises(ValueError, match="need a DBNConfig"):
         bn.greedy_dbn("default")
+    with pytest.raises(ValueError, match="need a DBNConfig"):
+        bn.greedy_dbn([])
     with pytest.raises(ValueError, match="ks"):
         bn.cd_bias_curves(ks=(0,))
     with pytest.raises(ValueError, match="scales"):

@@ -292,6 +292,10 @@ def test_bad_input():
         R.GBExperiment(scales=())
     with pytest.raises(ValueError, match="need a DigitsRBMExperiment"):
         R.digits_runs("default")
+    with pytest.raises(ValueError, match="need a GBExperiment"):
+        R.gb_experiment([])  # unhashable: validated before the cache
+    with pytest.raises(ValueError, match="need a BenchConfig"):
+        R.benchmark_rbm({"epochs": 1})
     with pytest.raises(ValueError, match="s must be"):
         R.GaussianRBM(np.zeros((2, 1)), np.zeros(2), np.zeros(1), [1.0, 0.0])
     with pytest.raises(ValueError, match="weights"):

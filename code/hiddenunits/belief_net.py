@@ -10,6 +10,7 @@ is exact: distributions are vectors over all 2^n states of a layer (tiny models 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
@@ -450,11 +451,18 @@ def top_rbm_gradient(rbm2: RBM, H: ArrayLike, target: ArrayLike
     return H.T @ (diff[:, None] * q), diff @ H, diff @ q
 
 
-@lru_cache(maxsize=2)
 def greedy_dbn(config: DBNConfig = DBNConfig()) -> DBNResult:
-    """Run the greedy experiment of :class:`DBNConfig`, recording exact curves."""
+    """Run the greedy experiment of :class:`DBNConfig`, recording exact curves.
+
+    Cached: the result is frozen, its arrays read-only.
+    """
     if not isinstance(config, DBNConfig):
         raise ValueError(f"need a DBNConfig, got {type(config).__name__}")
+    return _greedy_dbn(config)
+
+
+@lru_cache(maxsize=2)
+def _greedy_dbn(config: DBNConfig) -> DBNResult:
     v = binarized_digits()[0].astype(np.float64)
     rbm1 = train_rbm(v, CDConfig(n_hidden=config.n_hidden1, lr=config.rbm1_lr,
                                  epochs=config.rbm1_epochs, batch_size=10),
@@ -511,7 +519,8 @@ def _depth_curves(scales: tuple[float, ...], max_depth: int, seed: int):
 
 
 def depth_curves(scales: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0), max_depth: int = 60,
-                 seed: int = 3):
+                 seed: int = 3
+                 ) -> tuple[np.ndarray, Mapping[float, np.ndarray], Mapping[float, float]]:
     """TV(p_L(v), p(v)) for even L = 0..max_depth from a point-mass top, per weight scale,
     and the chains' lambda_2 (5 visible, 4 hidden units; one random direction, scaled).
 
@@ -545,7 +554,8 @@ def _cd_bias_curves(scales: tuple[float, ...], ks: tuple[int, ...], n_models: in
 
 
 def cd_bias_curves(scales: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 6.0, 25), 2)),
-                   ks: tuple[int, ...] = (1, 3, 10), n_models: int = 8, seed: int = 0):
+                   ks: tuple[int, ...] = (1, 3, 10), n_models: int = 8, seed: int = 0
+                   ) -> tuple[np.ndarray, Mapping[int, np.ndarray], np.ndarray]:
     """Relative bias |E[CD-k] - grad|_F / |grad|_F versus the weight scale (mean over random
     directions, 6 visible and 4 hidden units, 20 random data rows), and mean lambda_2.
 
