@@ -8,7 +8,6 @@ from scipy.special import expit
 
 from hiddenunits import belief_net as bn
 from hiddenunits import rbm as R
-from hiddenunits.claims import registered, run_claim
 
 
 def test_kernels_are_stochastic_and_marginals_match_rbm_module():
@@ -73,13 +72,34 @@ def test_telescoping_terms_and_limit():
                                R.exact_gradient(model, data)[0], atol=1e-12)
 
 
+def test_second_eigenvalue_against_the_eigenvalues_of_the_chain():
+    for problem in (bn.TinyProblem(n_visible=4, n_hidden=3, scale=1.5),
+                    bn.TinyProblem(n_visible=2, n_hidden=5, scale=2.0, seed=3)):
+        model, _ = bn.tiny_problem(problem)
+        up, down = bn.kernels(model)
+        ev = np.sort(np.linalg.eigvals(up @ down).real)[::-1]
+        assert ev[-1] > -1e-12  # similar to a positive semidefinite matrix
+        assert bn.second_eigenvalue(model) == pytest.approx(ev[1], abs=1e-12)
+
+
+def test_chi_square_and_spectral_bound():
+    p, q = np.array([0.2, 0.3, 0.5]), np.array([0.25, 0.25, 0.5])
+    assert bn.chi_square(p, q) == pytest.approx(0.05**2 / 0.25 * 2)
+    assert bn.total_variation(p, q) == pytest.approx(0.05)
+    assert bn.spectral_tv_bound(p, q, 0.5, 3) == pytest.approx(
+        0.5 * math.sqrt(0.02) * 0.125)
+
+
 def test_cd_bias_bound_and_zero_weights():
     model, data = bn.tiny_problem(bn.TinyProblem(n_visible=5, n_hidden=3, scale=0.0, seed=1))
-    assert bn.doeblin_epsilon(model) == pytest.approx(1.0)
+    assert bn.second_eigenvalue(model) < 1e-12
     assert bn.cd_bias(model, data, 1)[0] < 1e-14
     model, data = bn.tiny_problem(bn.TinyProblem(n_visible=5, n_hidden=3, scale=2.0, seed=1))
-    bias, tv = bn.cd_bias(model, data, 1)
-    assert 0 < bias <= tv <= 1.0
+    p_v, _ = bn.rbm_marginals(model)
+    p0 = bn.data_distribution(data, 5)
+    for k in (1, 2, 5):
+        bias, tv = bn.cd_bias(model, data, k)
+        assert 0 < bias <= tv <= bn.spectral_tv_bound(p0, p_v, bn.second_eigenvalue(model), k)
 
 
 def test_cd1_curl_against_finite_differences():
@@ -119,7 +139,7 @@ def test_variational_bound_below_log_likelihood_for_other_q():
     rng = np.random.default_rng(5)
     rbm1 = R.random_rbm(6, 4, 1.0, rng)
     v = (rng.random((10, 6)) < 0.5).astype(float)
-    log_q, entropy, log_lik_v = bn._layer_tables(rbm1, v)
+    log_q, entropy, log_lik_v = bn.layer_tables(rbm1, v)
     prior = np.log(rng.dirichlet(np.ones(16)))  # an arbitrary top model, not RBM1's prior
     lp = bn.dbn_log_prob(prior, log_lik_v)
     assert np.all(bn.variational_bound(prior, log_q, entropy, log_lik_v) < lp - 1e-6)
@@ -134,10 +154,20 @@ def test_greedy_experiment_improves_and_a_bad_step_size_does_not():
     assert bad.agg_log_lik.min() < bad.agg_log_lik[0]
 
 
-@pytest.mark.parametrize("claim_id", [c.id for c in registered("rbm")
-                                      if c.check.__module__ == bn.__name__])
-def test_claims_pass(claim_id):
-    assert run_claim(claim_id).passed
+def test_cached_results_are_immutable_or_copies():
+    _, data = bn.tiny_problem()
+    data[0, 0] = 7.0
+    assert bn.tiny_problem()[1][0, 0] in (0.0, 1.0)
+    res = bn.greedy_dbn()
+    with pytest.raises(ValueError, match="read-only"):
+        res.bound[0] = 0.0
+    assert res.top_models[0].W.shape == (10, 64)
+    np.testing.assert_array_equal(res.top_models[0].W, res.rbm1.W.T)
+    depths, curves, rates = bn.depth_curves()
+    with pytest.raises(TypeError):
+        curves[0.5] = None
+    with pytest.raises(ValueError, match="read-only"):
+        depths[0] = 1
 
 
 def test_bad_input():
@@ -156,3 +186,35 @@ def test_bad_input():
         bn.curl_value(1.5)
     with pytest.raises(ValueError, match="k must be"):
         bn.cd_expected_update(model, np.zeros((2, 4)), -1)
+    with pytest.raises(ValueError, match="k must be"):
+        bn.cd_bias(model, np.zeros((2, 4)), 1.5)
+    with pytest.raises(ValueError, match="need an RBM"):
+        bn.kernels("rbm")
+    with pytest.raises(ValueError, match="q must be positive"):
+        bn.chi_square([0.5, 0.5], [1.0, 0.0])
+    with pytest.raises(ValueError, match="q must have shape"):
+        bn.total_variation([0.5, 0.5], [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="lam2"):
+        bn.spectral_tv_bound([0.5, 0.5], [0.5, 0.5], 1.5, 1)
+    with pytest.raises(ValueError, match=r"probs must lie in \[0, 1\]"):
+        bn.bernoulli_table(np.array([[1.5]]), np.array([[1.0]]))
+    with pytest.raises(ValueError, match="n_visible"):
+        bn.TinyProblem(n_visible=13)
+    with pytest.raises(ValueError, match="rbm2_lr"):
+        bn.DBNConfig(rbm2_lr=0.0)
+    with pytest.raises(ValueError, match="need a DBNConfig"):
+        bn.greedy_dbn("default")
+    with pytest.raises(ValueError, match="need a DBNConfig"):
+        bn.greedy_dbn([])
+    with pytest.raises(ValueError, match="ks"):
+        bn.cd_bias_curves(ks=(0,))
+    with pytest.raises(ValueError, match="scales"):
+        bn.depth_curves(scales=())
+    with pytest.raises(ValueError, match="v must have shape"):
+        bn.layer_tables(model, np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="log_prior must have shape"):
+        bn.dbn_log_prob(np.zeros(3), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="target"):
+        bn.top_rbm_gradient(R.random_rbm(2, 3, 1.0, 0), R.all_states(2), np.ones(4))
+    with pytest.raises(ValueError, match="rho"):
+        bn.curl_value(math.nan)

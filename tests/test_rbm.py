@@ -10,7 +10,7 @@ import torch
 from scipy.special import expit, logsumexp
 
 from hiddenunits import rbm as R
-from hiddenunits.claims import registered, run_claim
+from hiddenunits.data import binarized_digits, digits_split, standardized_digits
 
 
 def brute_log_z(model: R.RBM) -> float:
@@ -118,7 +118,7 @@ def test_fused_loop_matches_reference_loop(kw):
     rng = np.random.default_rng(4)
     data = (rng.random((47, 9)) < 0.4).astype(np.float32)  # last batch is partial
     cfg = R.CDConfig(n_hidden=5, lr=0.1, batch_size=10, epochs=2, init_scale=0.1, **kw)
-    got = R.train_rbm(data, cfg, seed=7).rbm
+    got = R.train_rbm(data, cfg, rng=7).rbm
     W, b, c = reference_train(data.astype(float), cfg, seed=7)
     # float32 arithmetic in the fused loop: agreement to ~1e-6
     np.testing.assert_allclose(got.W, W, atol=1e-5)
@@ -127,11 +127,11 @@ def test_fused_loop_matches_reference_loop(kw):
 
 
 def test_training_improves_likelihood_and_records_it():
-    x = R._binarized_digits()[:400]
+    x = binarized_digits()[0][:400]
     for kw in (dict(k=1), dict(persistent=True)):
-        res = R.train_rbm(x, R.CDConfig(n_hidden=6, lr=0.05, epochs=4, **kw), seed=0,
+        res = R.train_rbm(x, R.CDConfig(n_hidden=6, lr=0.05, epochs=4, **kw), rng=0,
                           eval_every=2)
-        assert res.epochs == [0, 2, 4]
+        assert res.epochs == (0, 2, 4)
         assert res.log_likelihood[-1] > res.log_likelihood[0] + 5
         assert res.seconds_per_epoch > 0
 
@@ -167,10 +167,11 @@ def test_gaussian_rbm_density_integrates_to_one_and_conditionals():
 
 
 def test_gaussian_training_and_readout():
-    xtr, ytr, xte, yte = R.standardised_digits()
+    split = standardized_digits()
+    xtr, xte = split.x_train, split.x_test
     for hidden in ("binary", "nrelu"):
         cfg = R.GBConfig(n_hidden=16, hidden=hidden, epochs=2, lr=0.02)
-        model = R.train_gaussian_rbm(xtr[:400], cfg, seed=0)
+        model = R.train_gaussian_rbm(xtr[:400], cfg, rng=0)
         init = R.GaussianRBM(np.zeros((64, 16)), xtr[:400].mean(0), np.zeros(16), 1.0)
         assert R.gb_reconstruction_error(model, xte, hidden) < R.gb_reconstruction_error(
             init, xte, hidden)
@@ -184,32 +185,117 @@ def test_benchmark_runs_small():
     assert len(res.ours_ll) == 2 and all(math.isfinite(v) for v in res.sklearn_ll)
 
 
-@pytest.mark.parametrize("claim_id", [c.id for c in registered("rbm")
-                                      if c.check.__module__ == R.__name__])
-def test_claims_pass(claim_id):
-    assert run_claim(claim_id).passed
+def test_standardized_digits_keep_the_old_threshold():
+    """The Gaussian experiment's input: pixels constant on the training set are only
+    centred; every other pixel has std > 1e-3, so the old 1e-3 threshold changed nothing."""
+    raw = digits_split()
+    sd = raw.x_train.std(axis=0)
+    assert sd[sd > 0].min() > 1e-3
+    split = standardized_digits()
+    np.testing.assert_allclose(split.x_train.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(split.x_train.std(axis=0)[sd > 0], 1.0, rtol=1e-4)
+    assert np.all(split.x_train[:, sd == 0] == 0)
+
+
+def test_rng_is_a_seed_or_a_generator():
+    x = binarized_digits()[0][:50]
+    cfg = R.CDConfig(n_hidden=3, epochs=1)
+    a = R.train_rbm(x, cfg, rng=3).rbm
+    b = R.train_rbm(x, cfg, rng=np.random.default_rng(3)).rbm
+    np.testing.assert_array_equal(a.W, b.W)
+    m1 = R.random_rbm(3, 2, 1.0, 5)
+    m2 = R.random_rbm(3, 2, 1.0, np.random.default_rng(5))
+    np.testing.assert_array_equal(m1.W, m2.W)
+
+
+def test_results_are_immutable_or_copies():
+    exp = R.DigitsRBMExperiment(n_hidden=3, epochs=1, eval_every=1)
+    runs = R.digits_runs(exp)
+    runs.pop("CD-1")
+    assert set(R.digits_runs(exp)) == {"CD-1", "CD-10", "PCD-1"}
+    res = R.digits_runs(exp)["CD-1"]
+    with pytest.raises(ValueError, match="read-only"):
+        res.rbm.W[0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        res.epochs = (0,)
+    assert isinstance(res.log_likelihood, tuple)
 
 
 def test_bad_input():
     model = R.random_rbm(4, 3, 1.0, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="need W"):
+    with pytest.raises(ValueError, match=r"b must have shape \(4\)"):
         R.RBM(np.zeros((4, 3)), np.zeros(3), np.zeros(3))
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="non-finite"):
         R.RBM(np.full((2, 2), np.nan), np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match="W must have 2 axes"):
+        R.RBM(np.zeros(4), np.zeros(4), np.zeros(1))
+    with pytest.raises(ValueError, match="need a RBM"):
+        R.energy("model", np.zeros(4), np.zeros(3))
+    with pytest.raises(ValueError, match="rows"):
+        R.energy(model, np.zeros((2, 4)), np.zeros((3, 3)))
     with pytest.raises(ValueError, match="columns"):
         R.p_h_given_v(model, np.zeros((2, 5)))
     with pytest.raises(ValueError, match="only 0 and 1"):
         R.log_prob(model, np.full((1, 4), 0.5))
-    with pytest.raises(ValueError, match="enumerate"):
+    with pytest.raises(ValueError, match="n must be an integer <= 24"):
         R.all_states(40)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        R.all_states(3.0)
     with pytest.raises(ValueError, match="intractable"):
         R.log_partition(R.RBM(np.zeros((30, 30)), np.zeros(30), np.zeros(30)))
     with pytest.raises(ValueError, match="lr"):
         R.CDConfig(lr=0.0)
+    with pytest.raises(ValueError, match="epochs"):
+        R.CDConfig(epochs=2.5)
+    with pytest.raises(ValueError, match="k must be"):
+        R.CDConfig(k=0)
+    with pytest.raises(ValueError, match="persistent"):
+        R.CDConfig(persistent=1)
+    with pytest.raises(ValueError, match="need a CDConfig"):
+        R.train_rbm(np.zeros((5, 3)), {"lr": 0.1})
+    with pytest.raises(ValueError, match="eval_every"):
+        R.train_rbm(np.zeros((5, 3)), R.CDConfig(batch_size=5), eval_every=-1)
+    with pytest.raises(ValueError, match="seed"):
+        R.train_rbm(np.zeros((5, 3)), R.CDConfig(batch_size=5), rng=-2)
+    with pytest.raises(ValueError, match="n_visible"):
+        R.random_rbm(0, 3, 1.0, 0)
+    with pytest.raises(ValueError, match="scale"):
+        R.random_rbm(2, 3, -1.0, 0)
+    with pytest.raises(ValueError, match="rng"):
+        R.random_rbm(2, 3, 1.0, None)
+    with pytest.raises(ValueError, match="v0 must have 2 rows"):
+        R.gibbs_sample(model, 2, 1, 0, v0=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="steps"):
+        R.gibbs_sample(model, 2, 0, 0)
     with pytest.raises(ValueError, match="batch_size"):
         R.train_rbm(np.zeros((5, 3)), R.CDConfig(batch_size=10))
-    with pytest.raises(ValueError, match="hidden"):
+    with pytest.raises(ValueError, match="hidden must be one of"):
         R.GBConfig(hidden="tanh")
+    with pytest.raises(ValueError, match="s must be"):
+        R.GBConfig(s=math.nan)
+    with pytest.raises(ValueError, match="hidden must be one of"):
+        R.gb_hidden_mean(R.GaussianRBM(np.zeros((2, 1)), np.zeros(2), np.zeros(1), 1.0),
+                         np.zeros(2), "relu")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        R.gb_summary("binary", 1.0, "loss")
+    with pytest.raises(ValueError, match="y_train must hold integers"):
+        R.ridge_readout_accuracy(np.eye(2), [0.5, 1.0], np.eye(2), [0, 1])
+    with pytest.raises(ValueError, match="alpha"):
+        R.ridge_readout_accuracy(np.eye(2), [0, 1], np.eye(2), [0, 1], alpha=0.0)
+    with pytest.raises(ValueError, match="seeds"):
+        R.BenchConfig(seeds=(0,))
+    with pytest.raises(ValueError, match="n_examples"):
+        R.BenchConfig(n_examples=5000)
+    with pytest.raises(ValueError, match="eval_every"):
+        R.DigitsRBMExperiment(eval_every=-1)
+    with pytest.raises(ValueError, match="scales"):
+        R.GBExperiment(scales=())
+    with pytest.raises(ValueError, match="need a DigitsRBMExperiment"):
+        R.digits_runs("default")
+    with pytest.raises(ValueError, match="need a GBExperiment"):
+        R.gb_experiment([])  # unhashable: validated before the cache
+    with pytest.raises(ValueError, match="need a BenchConfig"):
+        R.benchmark_rbm({"epochs": 1})
     with pytest.raises(ValueError, match="s must be"):
         R.GaussianRBM(np.zeros((2, 1)), np.zeros(2), np.zeros(1), [1.0, 0.0])
     with pytest.raises(ValueError, match="weights"):

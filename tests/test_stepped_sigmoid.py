@@ -9,7 +9,6 @@ import torch
 from scipy import integrate
 
 from hiddenunits import stepped_sigmoid as ssu
-from hiddenunits.claims import registered, run_claim
 
 
 def test_softplus_and_sigmoid_match_direct_formulas():
@@ -92,16 +91,35 @@ def test_tail_ratio():
         ssu.TAIL_RATIO, rel=1e-10)
 
 
-def test_relu_homogeneity_control_is_nonzero():
-    _, _, biased = ssu.relu_homogeneity_residuals()
-    a, b = sp.symbols("a b", positive=True)
-    assert sp.simplify(biased - b * (1 - a)) == 0
+def test_relu_net_against_an_explicit_two_layer_formula():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 4))
+    w1, w2 = rng.standard_normal((5, 4)), rng.standard_normal((2, 5))
+    b1, b2 = rng.standard_normal(5), rng.standard_normal(2)
+    expected = np.maximum(0.0, x @ w1.T + b1) @ w2.T + b2
+    np.testing.assert_allclose(ssu.relu_net(x, [w1, w2], [b1, b2]), expected, atol=1e-14)
+    np.testing.assert_allclose(ssu.relu_net(x, [w1, w2]),
+                               np.maximum(0.0, x @ w1.T) @ w2.T, atol=1e-14)
 
 
-@pytest.mark.parametrize("claim_id", [c.id for c in registered("rbm")
-                                      if c.check.__module__ == ssu.__name__])
-def test_claims_pass(claim_id):
-    assert run_claim(claim_id).passed
+def test_scalar_in_scalar_out():
+    for f in (ssu.sigmoid, ssu.softplus, ssu.relu, ssu.stepped_sigmoid_mean,
+              ssu.stepped_sigmoid_variance):
+        assert isinstance(f(0.5), float)
+        assert isinstance(f(np.array([0.5, 1.0])), np.ndarray)
+    assert all(isinstance(d, float) for d in ssu.sigmoid_derivatives(0.0))
+    assert all(isinstance(m, float) for m in ssu.noisy_relu_moments(0.0))
+    assert isinstance(ssu.noisy_relu(0.3, 0), float)
+    assert ssu.stepped_sigmoid_mean(0.0) == pytest.approx(
+        ssu.stepped_sigmoid_mean(np.array([0.0]))[0], abs=0)
+
+
+def test_rng_is_a_seed_or_a_generator():
+    x = np.zeros(5)
+    np.testing.assert_array_equal(ssu.noisy_relu(x, 3),
+                                  ssu.noisy_relu(x, np.random.default_rng(3)))
+    np.testing.assert_array_equal(ssu.sample_stepped_sigmoid(x, 4),
+                                  ssu.sample_stepped_sigmoid(x, np.random.default_rng(4)))
 
 
 def test_bad_input():
@@ -111,3 +129,26 @@ def test_bad_input():
         ssu.noisy_relu(np.array([np.inf]), np.random.default_rng(0))
     with pytest.raises(ValueError, match="n_terms"):
         ssu.sample_stepped_sigmoid(np.zeros(3), np.random.default_rng(0), n_terms=0)
+    with pytest.raises(ValueError, match="n_terms"):
+        ssu.sample_stepped_sigmoid(np.zeros(3), 0, n_terms=2.5)
+    with pytest.raises(ValueError, match="seed"):
+        ssu.noisy_relu(np.zeros(3), rng=-1)
+    with pytest.raises(ValueError, match="rng"):
+        ssu.sample_stepped_sigmoid(np.zeros(3), rng="0")
+    with pytest.raises(ValueError, match="real"):
+        ssu.softplus(np.array([1j]))
+    with pytest.raises(ValueError, match="empty"):
+        ssu.sigmoid([])
+    with pytest.raises(ValueError, match="numbers"):
+        ssu.relu(["a"])
+    x = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="weights"):
+        ssu.relu_net(x, [])
+    with pytest.raises(ValueError, match=r"weights\[0\] must have shape"):
+        ssu.relu_net(x, [np.zeros((2, 5))])
+    with pytest.raises(ValueError, match="biases"):
+        ssu.relu_net(x, [np.zeros((2, 4))], [np.zeros(2), np.zeros(2)])
+    with pytest.raises(ValueError, match=r"biases\[0\] must have shape"):
+        ssu.relu_net(x, [np.zeros((2, 4))], [np.zeros(3)])
+    with pytest.raises(ValueError, match="x must have 2 axes"):
+        ssu.relu_net(np.zeros(4), [np.zeros((2, 4))])

@@ -9,57 +9,68 @@ Gaussian-Bernoulli RBM (real ``v``, standard deviations ``s`` (n_v,)):
     E(v, h) = sum_i (v_i - b_i)^2 / (2 s_i^2) - c.h - sum_ij (v_i / s_i) W_ij h_j.
 
 Everything exact (log Z, log p(v), the likelihood gradient) enumerates the smaller layer, so
-it is feasible when that layer has at most about 20 units.
+it is feasible when that layer has at most about 20 units.  Functions that take rows of
+states accept one vector (a single row) or a matrix (N, n).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 from scipy.special import expit, logsumexp
 
-from hiddenunits.bench import benchmark
-from hiddenunits.claims import claim
-from hiddenunits.figures import figure
-from hiddenunits.style import COLORS, new_figure
+from hiddenunits.data import binarized_digits, standardized_digits
+from hiddenunits.stepped_sigmoid import noisy_relu
+from hiddenunits.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    check_seed,
+)
 
 MAX_ENUMERATED = 24  # 2^24 states is the most we ever enumerate (in chunks)
+HIDDEN_KINDS = ("binary", "nrelu")
 
 
 # ---------------------------------------------------------------------------- validation
 
-def _matrix(x, name: str, n_cols: int | None = None) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
+def _rows(name: str, x: ArrayLike, n_cols: int | None = None) -> np.ndarray:
+    """``x`` as a finite float64 matrix (N, n); a vector is one row."""
+    arr = check_array(name, x, ndim=(1, 2))
     if arr.ndim == 1:
         arr = arr[None, :]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a matrix (N, n), got shape {arr.shape}")
     if n_cols is not None and arr.shape[1] != n_cols:
         raise ValueError(f"{name} must have {n_cols} columns, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains non-finite values")
     return arr
 
 
-def _binary(x, name: str, n_cols: int | None = None) -> np.ndarray:
-    arr = _matrix(x, name, n_cols)
+def _binary(name: str, x: ArrayLike, n_cols: int | None = None) -> np.ndarray:
+    """:func:`_rows` for binary states: every entry 0 or 1."""
+    arr = _rows(name, x, n_cols)
     if not np.all((arr == 0.0) | (arr == 1.0)):
         raise ValueError(f"{name} must contain only 0 and 1")
     return arr
 
 
-def _positive_int(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+def _model(model: Any, kind: type) -> Any:
+    if not isinstance(model, kind):
+        raise ValueError(f"need a {kind.__name__}, got {type(model).__name__}")
+    return model
 
 
-def softplus_(x: np.ndarray) -> np.ndarray:
+def _softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}), in a new array (faster than logaddexp)."""
     out = np.abs(x)
     np.negative(out, out=out)
@@ -69,45 +80,49 @@ def softplus_(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
 # ---------------------------------------------------------------------------- binary RBM
 
-def _rbm_arrays(W, b, c, what: str) -> dict[str, np.ndarray]:
+def _rbm_arrays(W: ArrayLike, b: ArrayLike, c: ArrayLike) -> dict[str, np.ndarray]:
     """Validated float64 copies of W (n_v, n_h), b (n_v,), c (n_h,)."""
-    W = np.array(W, dtype=np.float64)
-    b = np.array(b, dtype=np.float64).ravel()
-    c = np.array(c, dtype=np.float64).ravel()
-    if W.ndim != 2 or W.shape != (b.size, c.size) or min(W.shape) < 1:
-        raise ValueError(f"need W (n_v, n_h), b (n_v,), c (n_h,); got W {W.shape}, "
-                         f"b {b.shape}, c {c.shape}")
-    if not all(np.all(np.isfinite(a)) for a in (W, b, c)):
-        raise ValueError(f"{what} parameters must be finite")
+    W = np.array(check_array("W", W, ndim=2))
+    b = np.array(check_array("b", b, ndim=1, shape=(W.shape[0],)))
+    c = np.array(check_array("c", c, ndim=1, shape=(W.shape[1],)))
     return {"W": W, "b": b, "c": c}
 
 
-def _freeze(obj, arrays: dict[str, np.ndarray]) -> None:
+def _freeze(obj: Any, arrays: dict[str, np.ndarray]) -> None:
     """Set read-only ``arrays`` as attributes of a frozen dataclass instance."""
     for name, arr in arrays.items():
-        arr.setflags(write=False)
-        object.__setattr__(obj, name, arr)
+        object.__setattr__(obj, name, _read_only(arr))
 
 
 @dataclass(frozen=True, eq=False)
 class RBM:
-    """A binary RBM: weights ``W`` (n_v, n_h), visible biases ``b`` (n_v,), hidden ``c`` (n_h,)."""
+    """A binary RBM with energy E(v, h) = -b.v - c.h - v^T W h (arrays stored read-only)."""
 
     W: np.ndarray
+    """Weights (n_v, n_h): W h is the input of the visible layer, W^T v of the hidden."""
     b: np.ndarray
+    """Visible biases (n_v,)."""
     c: np.ndarray
+    """Hidden biases (n_h,)."""
 
-    def __post_init__(self):
-        _freeze(self, _rbm_arrays(self.W, self.b, self.c, "RBM"))
+    def __post_init__(self) -> None:
+        _freeze(self, _rbm_arrays(self.W, self.b, self.c))
 
     @property
     def n_visible(self) -> int:
+        """Number of visible units n_v."""
         return self.W.shape[0]
 
     @property
     def n_hidden(self) -> int:
+        """Number of hidden units n_h."""
         return self.W.shape[1]
 
     def swap(self) -> RBM:
@@ -115,53 +130,55 @@ class RBM:
         return RBM(self.W.T, self.c, self.b)
 
 
-def random_rbm(n_visible: int, n_hidden: int, scale: float, rng: np.random.Generator,
+def random_rbm(n_visible: int, n_hidden: int, scale: float, rng: int | np.random.Generator,
                bias_scale: float | None = None) -> RBM:
     """An RBM with W_ij ~ N(0, scale^2) and biases ~ N(0, bias_scale^2) (default: scale)."""
-    n_visible = _positive_int(n_visible, "n_visible")
-    n_hidden = _positive_int(n_hidden, "n_hidden")
-    if not (math.isfinite(scale) and scale >= 0):
-        raise ValueError(f"scale must be finite and >= 0, got {scale!r}")
-    bs = scale if bias_scale is None else bias_scale
-    return RBM(rng.normal(0.0, scale, (n_visible, n_hidden)), rng.normal(0.0, bs, n_visible),
-               rng.normal(0.0, bs, n_hidden))
+    n_visible = check_int("n_visible", n_visible, minimum=1)
+    n_hidden = check_int("n_hidden", n_hidden, minimum=1)
+    scale = check_real("scale", scale, low=0.0)
+    bs = scale if bias_scale is None else check_real("bias_scale", bias_scale, low=0.0)
+    gen = check_rng(rng)
+    return RBM(gen.normal(0.0, scale, (n_visible, n_hidden)), gen.normal(0.0, bs, n_visible),
+               gen.normal(0.0, bs, n_hidden))
 
 
 def all_states(n: int) -> np.ndarray:
     """All 2^n binary vectors of length n, row k holding the bits of k: (2^n, n)."""
-    n = _positive_int(n, "n", low=0)
-    if n > MAX_ENUMERATED:
-        raise ValueError(f"refusing to enumerate 2^{n} states (at most 2^{MAX_ENUMERATED})")
+    n = check_int("n", n, minimum=0, maximum=MAX_ENUMERATED)
     k = np.arange(2**n, dtype=np.int64)[:, None]
     return ((k >> np.arange(n)) & 1).astype(np.float64)
 
 
-def energy(rbm: RBM, v, h) -> np.ndarray:
+def energy(rbm: RBM, v: ArrayLike, h: ArrayLike) -> np.ndarray:
     """E(v, h) = -b.v - c.h - v^T W h for rows of ``v`` (N, n_v) and ``h`` (N, n_h): (N,)."""
-    v = _matrix(v, "v", rbm.n_visible)
-    h = _matrix(h, "h", rbm.n_hidden)
+    rbm = _model(rbm, RBM)
+    v = _rows("v", v, rbm.n_visible)
+    h = _rows("h", h, rbm.n_hidden)
     if len(v) != len(h):
         raise ValueError(f"v and h need the same number of rows, got {len(v)} and {len(h)}")
     return -(v @ rbm.b) - (h @ rbm.c) - np.einsum("ni,ij,nj->n", v, rbm.W, h)
 
 
-def p_h_given_v(rbm: RBM, v) -> np.ndarray:
+def p_h_given_v(rbm: RBM, v: ArrayLike) -> np.ndarray:
     """p(h_j = 1 | v) = sigma(c_j + sum_i v_i W_ij): (N, n_h)."""
-    return expit(_matrix(v, "v", rbm.n_visible) @ rbm.W + rbm.c)
+    rbm = _model(rbm, RBM)
+    return expit(_rows("v", v, rbm.n_visible) @ rbm.W + rbm.c)
 
 
-def p_v_given_h(rbm: RBM, h) -> np.ndarray:
+def p_v_given_h(rbm: RBM, h: ArrayLike) -> np.ndarray:
     """p(v_i = 1 | h) = sigma(b_i + sum_j W_ij h_j): (N, n_v)."""
-    return expit(_matrix(h, "h", rbm.n_hidden) @ rbm.W.T + rbm.b)
+    rbm = _model(rbm, RBM)
+    return expit(_rows("h", h, rbm.n_hidden) @ rbm.W.T + rbm.b)
 
 
-def free_energy(rbm: RBM, v) -> np.ndarray:
+def free_energy(rbm: RBM, v: ArrayLike) -> np.ndarray:
     """F(v) = -log sum_h exp(-E(v, h)) = -b.v - sum_j softplus(c_j + (v W)_j): (N,)."""
-    v = _matrix(v, "v", rbm.n_visible)
-    return -(v @ rbm.b) - softplus_(v @ rbm.W + rbm.c).sum(axis=1)
+    rbm = _model(rbm, RBM)
+    v = _rows("v", v, rbm.n_visible)
+    return -(v @ rbm.b) - _softplus(v @ rbm.W + rbm.c).sum(axis=1)
 
 
-def _chunks(n: int, size: int = 1 << 16):
+def _chunks(n: int, size: int = 1 << 16) -> Iterator[np.ndarray]:
     """Row ranges of the 2^n enumerated states, ``size`` at a time."""
     total = 1 << n
     for start in range(0, total, size):
@@ -171,7 +188,7 @@ def _chunks(n: int, size: int = 1 << 16):
 
 def _small_layer_logits(rbm: RBM, states: np.ndarray) -> np.ndarray:
     """-F over hidden states h (rows of ``states``): c.h + sum_i softplus(b_i + (W h)_i)."""
-    return states @ rbm.c + softplus_(states @ rbm.W.T + rbm.b).sum(axis=1)
+    return states @ rbm.c + _softplus(states @ rbm.W.T + rbm.b).sum(axis=1)
 
 
 def log_partition(rbm: RBM) -> float:
@@ -181,6 +198,7 @@ def log_partition(rbm: RBM) -> float:
     W h + b are assembled from two halves of the bits of h (an outer sum of two small
     tables), which replaces a large matrix product by additions.
     """
+    rbm = _model(rbm, RBM)
     model = rbm if rbm.n_hidden <= rbm.n_visible else rbm.swap()
     n = model.n_hidden
     if n > MAX_ENUMERATED:
@@ -194,18 +212,29 @@ def log_partition(rbm: RBM) -> float:
     parts = []
     for start in range(0, len(h_hi), block):
         a = a_hi[start:start + block, None, :] + a_lo[None, :, :]  # (B, 2^lo, n_v)
-        logits = softplus_(a).sum(axis=2) + c_hi[start:start + block, None] + c_lo[None, :]
+        logits = _softplus(a).sum(axis=2) + c_hi[start:start + block, None] + c_lo[None, :]
         parts.append(logsumexp(logits))
     return float(logsumexp(parts))
 
 
-def log_prob(rbm: RBM, v) -> np.ndarray:
+def log_prob(rbm: RBM, v: ArrayLike) -> np.ndarray:
     """Exact log p(v) = -F(v) - log Z for each row of ``v`` (N, n_v): (N,)."""
-    v = _binary(v, "v", rbm.n_visible)
+    rbm = _model(rbm, RBM)
+    v = _binary("v", v, rbm.n_visible)
     return -free_energy(rbm, v) - log_partition(rbm)
 
 
-def mean_log_likelihood(rbm: RBM, v, weights=None) -> float:
+def _weights(weights: ArrayLike | None, n: int) -> np.ndarray:
+    """Normalised example weights (uniform when ``weights`` is None): (n,)."""
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = check_array("weights", weights, ndim=1, shape=(n,))
+    if np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"weights must be {n} non-negative numbers with a positive sum")
+    return w / w.sum()
+
+
+def mean_log_likelihood(rbm: RBM, v: ArrayLike, weights: ArrayLike | None = None) -> float:
     """(1/N) sum_n log p(v_n), exact (or the ``weights``-weighted mean)."""
     lp = log_prob(rbm, v)
     return float(_weights(weights, len(lp)) @ lp)
@@ -213,6 +242,7 @@ def mean_log_likelihood(rbm: RBM, v, weights=None) -> float:
 
 def model_statistics(rbm: RBM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact <v h^T>, <v>, <h> under the model, enumerating the smaller layer."""
+    rbm = _model(rbm, RBM)
     if rbm.n_hidden > rbm.n_visible:
         vh, h_mean, v_mean = model_statistics(rbm.swap())
         return vh.T, v_mean, h_mean
@@ -232,64 +262,60 @@ def model_statistics(rbm: RBM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return vh, v_mean, h_mean
 
 
-def _weights(weights, n: int) -> np.ndarray:
-    """Normalised example weights (uniform when ``weights`` is None): (n,)."""
-    if weights is None:
-        return np.full(n, 1.0 / n)
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if w.size != n or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(f"weights must be {n} finite non-negative numbers with a positive sum")
-    return w / w.sum()
-
-
-def data_statistics(rbm: RBM, v, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def data_statistics(rbm: RBM, v: ArrayLike, weights: ArrayLike | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """<v E[h|v]^T>, <v>, <E[h|v]> averaged over the rows of ``v`` (optionally weighted)."""
-    v = _matrix(v, "v", rbm.n_visible)
+    rbm = _model(rbm, RBM)
+    v = _rows("v", v, rbm.n_visible)
     w = _weights(weights, len(v))
     q = p_h_given_v(rbm, v)
     return (v * w[:, None]).T @ q, w @ v, w @ q
 
 
-def exact_gradient(rbm: RBM, v, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exact_gradient(rbm: RBM, v: ArrayLike, weights: ArrayLike | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient of the mean log-likelihood: <v h^T>_data - <v h^T>_model, and for b, c.
 
     With ``weights`` the data term is the weighted mean (a data distribution on the rows).
     """
-    d = data_statistics(rbm, _binary(v, "v", rbm.n_visible), weights)
+    rbm = _model(rbm, RBM)
+    d = data_statistics(rbm, _binary("v", v, rbm.n_visible), weights)
     m = model_statistics(rbm)
     return d[0] - m[0], d[1] - m[1], d[2] - m[2]
 
 
-def independent_pixels_log_likelihood(v) -> float:
+def independent_pixels_log_likelihood(v: ArrayLike) -> float:
     """Mean log-likelihood of the best model with independent pixels (an RBM with no hidden
     units): sum_i [p_i log p_i + (1 - p_i) log(1 - p_i)], p_i the pixel means."""
-    v = _binary(v, "v")
+    v = _binary("v", v)
     p = v.mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = np.where((p > 0) & (p < 1), p * np.log(p) + (1 - p) * np.log1p(-p), 0.0)
     return float(ent.sum())
 
 
-def gibbs_sample(rbm: RBM, n_chains: int, steps: int, rng: np.random.Generator,
-                 v0=None) -> tuple[np.ndarray, np.ndarray]:
+def gibbs_sample(rbm: RBM, n_chains: int, steps: int, rng: int | np.random.Generator,
+                 v0: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run ``n_chains`` alternating Gibbs chains for ``steps`` full steps v -> h -> v.
 
     Starts from ``v0`` (n_chains, n_v) or from uniform random bits; returns the final binary
     visible states and their means p(v | h) (both (n_chains, n_v)).
     """
-    n_chains = _positive_int(n_chains, "n_chains")
-    steps = _positive_int(steps, "steps")
+    rbm = _model(rbm, RBM)
+    n_chains = check_int("n_chains", n_chains, minimum=1)
+    steps = check_int("steps", steps, minimum=1)
+    gen = check_rng(rng)
     if v0 is None:
-        v = (rng.random((n_chains, rbm.n_visible)) < 0.5).astype(np.float64)
+        v = (gen.random((n_chains, rbm.n_visible)) < 0.5).astype(np.float64)
     else:
-        v = _binary(v0, "v0", rbm.n_visible)
+        v = _binary("v0", v0, rbm.n_visible)
         if len(v) != n_chains:
             raise ValueError(f"v0 must have {n_chains} rows, got {len(v)}")
     pv = v
     for _ in range(steps):
-        h = (rng.random((n_chains, rbm.n_hidden)) < expit(v @ rbm.W + rbm.c)).astype(float)
+        h = (gen.random((n_chains, rbm.n_hidden)) < expit(v @ rbm.W + rbm.c)).astype(float)
         pv = expit(h @ rbm.W.T + rbm.b)
-        v = (rng.random(pv.shape) < pv).astype(np.float64)
+        v = (gen.random(pv.shape) < pv).astype(np.float64)
     return v, pv
 
 
@@ -300,33 +326,45 @@ class CDConfig:
     """Settings of :func:`train_rbm` (contrastive divergence CD-k, or persistent PCD-k)."""
 
     n_hidden: int = 16
+    """Number of hidden units."""
     lr: float = 0.05
+    """Learning rate (> 0)."""
     batch_size: int = 10
+    """Examples per minibatch (and number of persistent chains for PCD)."""
     epochs: int = 20
-    k: int = 1  # Gibbs steps per update
-    persistent: bool = False  # PCD: chains continue across updates (one chain per batch row)
-    init_scale: float = 0.01  # W_ij ~ N(0, init_scale^2); biases start at 0
-    shuffle: bool = False  # reshuffle the examples every epoch (False: fixed contiguous batches)
+    """Passes over the data (0 allowed: the initial model)."""
+    k: int = 1
+    """Gibbs steps per update."""
+    persistent: bool = False
+    """PCD: chains continue across updates (one chain per batch row)."""
+    init_scale: float = 0.01
+    """W_ij ~ N(0, init_scale^2); biases start at 0."""
+    shuffle: bool = False
+    """Reshuffle the examples every epoch (False: fixed contiguous batches)."""
 
-    def __post_init__(self):
-        _positive_int(self.n_hidden, "n_hidden")
-        _positive_int(self.batch_size, "batch_size")
-        _positive_int(self.epochs, "epochs", low=0)
-        _positive_int(self.k, "k")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be finite and > 0, got {self.lr!r}")
-        if not (math.isfinite(self.init_scale) and self.init_scale >= 0):
-            raise ValueError(f"init_scale must be finite and >= 0, got {self.init_scale!r}")
+    def __post_init__(self) -> None:
+        check_int("n_hidden", self.n_hidden, minimum=1)
+        check_real("lr", self.lr, low=0.0, low_open=True)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("epochs", self.epochs, minimum=0)
+        check_int("k", self.k, minimum=1)
+        check_bool("persistent", self.persistent)
+        check_real("init_scale", self.init_scale, low=0.0)
+        check_bool("shuffle", self.shuffle)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainResult:
     """A trained RBM, its exact log-likelihood at recorded epochs and the training time."""
 
     rbm: RBM
-    epochs: list[int] = field(default_factory=list)
-    log_likelihood: list[float] = field(default_factory=list)
-    seconds_per_epoch: float = float("nan")  # training only, evaluation excluded
+    """The model after the last epoch."""
+    epochs: tuple[int, ...] = ()
+    """Epochs at which the log-likelihood was recorded (0 is the initial model)."""
+    log_likelihood: tuple[float, ...] = ()
+    """Exact mean log-likelihood of the evaluation data at those epochs (nats)."""
+    seconds_per_epoch: float = float("nan")
+    """Training time per epoch, evaluation excluded (NaN for 0 epochs)."""
 
 
 def _logistic_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -336,8 +374,9 @@ def _logistic_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
         return np.log(u / (1.0 - u))
 
 
-def train_rbm(data, config: CDConfig = CDConfig(), seed: int = 0, eval_every: int = 0,
-              eval_data=None) -> TrainResult:
+def train_rbm(data: ArrayLike, config: CDConfig = CDConfig(),
+              rng: int | np.random.Generator = 0, eval_every: int = 0,
+              eval_data: ArrayLike | None = None) -> TrainResult:
     """Train a binary RBM on the rows of ``data`` (N, n_v) with CD-k or PCD-k.
 
     Each minibatch update is ``W += lr (<v h^T>_data - <v h^T>_chains)`` (and likewise for
@@ -349,14 +388,15 @@ def train_rbm(data, config: CDConfig = CDConfig(), seed: int = 0, eval_every: in
     The loop is vectorised over the batch and fused: visible and hidden biases ride along as
     an always-on unit, so each update is three small matrix products and one outer product.
     """
-    v = _binary(data, "data")
+    config = _model(config, CDConfig)
+    v = _binary("data", data)
     n, nv = v.shape
     nh, bsz, k = config.n_hidden, config.batch_size, config.k
     if bsz > n:
         raise ValueError(f"batch_size {bsz} exceeds the number of examples {n}")
-    eval_every = _positive_int(eval_every, "eval_every", low=0)
-    ev = v if eval_data is None else _binary(eval_data, "eval_data", nv)
-    rng = np.random.default_rng(seed)
+    eval_every = check_int("eval_every", eval_every, minimum=0)
+    ev = v if eval_data is None else _binary("eval_data", eval_data, nv)
+    rng = check_rng(rng)
     f32 = np.float32
     A = np.zeros((nv + 1, nh + 1), f32)  # [[W, b], [c, 0]]
     A[:nv, :nh] = rng.normal(0.0, config.init_scale, (nv, nh))
@@ -380,14 +420,12 @@ def train_rbm(data, config: CDConfig = CDConfig(), seed: int = 0, eval_every: in
         return col
 
     scale_of = {m: scales(m) for m in set(sizes)}
-    result = TrainResult(rbm=RBM(np.zeros((nv, nh)), np.zeros(nv), np.zeros(nh)))
+    epochs, log_lik = [], []
 
-    def record(epoch: int):
-        rbm = _unpack(A, nv, nh)
-        result.rbm = rbm
+    def record(epoch: int) -> None:
         if eval_every and (epoch % eval_every == 0 or epoch == config.epochs):
-            result.epochs.append(epoch)
-            result.log_likelihood.append(mean_log_likelihood(rbm, ev))
+            epochs.append(epoch)
+            log_lik.append(mean_log_likelihood(_unpack(A, nv, nh), ev))
 
     record(0)
     train_seconds = 0.0
@@ -422,9 +460,8 @@ def train_rbm(data, config: CDConfig = CDConfig(), seed: int = 0, eval_every: in
             H2[:, nh] = 1.0
         train_seconds += time.perf_counter() - t0
         record(epoch)
-    if config.epochs:
-        result.seconds_per_epoch = train_seconds / config.epochs
-    return result
+    per_epoch = train_seconds / config.epochs if config.epochs else float("nan")
+    return TrainResult(_unpack(A, nv, nh), tuple(epochs), tuple(log_lik), per_epoch)
 
 
 def _unpack(A: np.ndarray, nv: int, nh: int) -> RBM:
@@ -436,62 +473,71 @@ def _unpack(A: np.ndarray, nv: int, nh: int) -> RBM:
 
 @dataclass(frozen=True, eq=False)
 class GaussianRBM:
-    """Gaussian-Bernoulli RBM: W (n_v, n_h), b (n_v,), c (n_h,), standard deviations s (n_v,).
+    """Gaussian-Bernoulli RBM (arrays stored read-only), with energy
 
     E(v, h) = sum_i (v_i - b_i)^2 / (2 s_i^2) - c.h - sum_ij (v_i / s_i) W_ij h_j.
     """
 
     W: np.ndarray
+    """Weights (n_v, n_h)."""
     b: np.ndarray
+    """Visible means at h = 0 (n_v,)."""
     c: np.ndarray
+    """Hidden biases (n_h,)."""
     s: np.ndarray
+    """Visible standard deviations (n_v,) (a scalar is broadcast), all > 0."""
 
-    def __post_init__(self):
-        arrays = _rbm_arrays(self.W, self.b, self.c, "Gaussian RBM")
+    def __post_init__(self) -> None:
+        arrays = _rbm_arrays(self.W, self.b, self.c)
         n_v = arrays["b"].size
-        s = np.array(self.s, dtype=np.float64)
-        if s.size not in (1, n_v) or s.ndim > 1:
+        s = check_array("s", self.s, ndim=(0, 1))
+        if s.size not in (1, n_v):
             raise ValueError(f"s must be a scalar or have shape ({n_v},), got {s.shape}")
+        if np.any(s <= 0):
+            raise ValueError("standard deviations s must be > 0")
         s = np.broadcast_to(s.ravel(), (n_v,)).copy()
-        if not np.all(np.isfinite(s)) or np.any(s <= 0):
-            raise ValueError("standard deviations s must be finite and > 0")
         _freeze(self, {**arrays, "s": s})
 
 
-def gb_energy(model: GaussianRBM, v, h) -> np.ndarray:
+def gb_energy(model: GaussianRBM, v: ArrayLike, h: ArrayLike) -> np.ndarray:
     """E(v, h) of a Gaussian-Bernoulli RBM for rows of ``v`` (N, n_v), ``h`` (N, n_h): (N,)."""
-    v = _matrix(v, "v", model.b.size)
-    h = _matrix(h, "h", model.c.size)
+    model = _model(model, GaussianRBM)
+    v = _rows("v", v, model.b.size)
+    h = _rows("h", h, model.c.size)
     if len(v) != len(h):
         raise ValueError(f"v and h need the same number of rows, got {len(v)} and {len(h)}")
     quad = (((v - model.b) / model.s) ** 2).sum(axis=1) / 2.0
     return quad - h @ model.c - np.einsum("ni,ij,nj->n", v / model.s, model.W, h)
 
 
-def gb_hidden_input(model: GaussianRBM, v) -> np.ndarray:
+def gb_hidden_input(model: GaussianRBM, v: ArrayLike) -> np.ndarray:
     """Total input to the hidden units, x_j = c_j + sum_i (v_i / s_i) W_ij: (N, n_h)."""
-    return _matrix(v, "v", model.b.size) / model.s @ model.W + model.c
+    model = _model(model, GaussianRBM)
+    return _rows("v", v, model.b.size) / model.s @ model.W + model.c
 
 
-def gb_p_h_given_v(model: GaussianRBM, v) -> np.ndarray:
+def gb_p_h_given_v(model: GaussianRBM, v: ArrayLike) -> np.ndarray:
     """p(h_j = 1 | v) = sigma(c_j + sum_i (v_i / s_i) W_ij): (N, n_h)."""
     return expit(gb_hidden_input(model, v))
 
 
-def gb_v_mean_given_h(model: GaussianRBM, h) -> np.ndarray:
+def gb_v_mean_given_h(model: GaussianRBM, h: ArrayLike) -> np.ndarray:
     """Mean of p(v | h) = N(b + s * (W h), diag(s^2)): (N, n_v)."""
-    return model.b + model.s * (_matrix(h, "h", model.c.size) @ model.W.T)
+    model = _model(model, GaussianRBM)
+    return model.b + model.s * (_rows("h", h, model.c.size) @ model.W.T)
 
 
-def gb_free_energy(model: GaussianRBM, v) -> np.ndarray:
+def gb_free_energy(model: GaussianRBM, v: ArrayLike) -> np.ndarray:
     """F(v) = sum_i (v_i - b_i)^2 / (2 s_i^2) - sum_j softplus(x_j): (N,)."""
-    v = _matrix(v, "v", model.b.size)
+    model = _model(model, GaussianRBM)
+    v = _rows("v", v, model.b.size)
     quad = (((v - model.b) / model.s) ** 2).sum(axis=1) / 2.0
     return quad - np.logaddexp(0.0, gb_hidden_input(model, v)).sum(axis=1)
 
 
 def gb_log_partition(model: GaussianRBM) -> float:
     """log Z = (n_v/2) log 2 pi + sum log s_i + log sum_h exp(c.h + (b/s).(W h) + |W h|^2/2)."""
+    model = _model(model, GaussianRBM)
     if model.c.size > MAX_ENUMERATED:
         raise ValueError(f"more than {MAX_ENUMERATED} hidden units: log Z is intractable")
     parts = []
@@ -503,7 +549,7 @@ def gb_log_partition(model: GaussianRBM) -> float:
     return float(0.5 * nv * math.log(2 * math.pi) + np.log(model.s).sum() + logsumexp(parts))
 
 
-def gb_log_density(model: GaussianRBM, v) -> np.ndarray:
+def gb_log_density(model: GaussianRBM, v: ArrayLike) -> np.ndarray:
     """Exact log p(v) (a density) of a Gaussian-Bernoulli RBM: (N,)."""
     return -gb_free_energy(model, v) - gb_log_partition(model)
 
@@ -513,49 +559,51 @@ class GBConfig:
     """Settings of :func:`train_gaussian_rbm` (CD-1, fixed visible standard deviation s)."""
 
     n_hidden: int = 64
-    hidden: str = "binary"  # "binary" (logistic) or "nrelu" (noisy rectified linear)
-    s: float = 1.0  # the model's visible standard deviation (not learned)
+    """Number of hidden units."""
+    hidden: str = "binary"
+    """Hidden units: "binary" (logistic) or "nrelu" (noisy rectified linear)."""
+    s: float = 1.0
+    """The model's visible standard deviation (not learned), > 0."""
     lr: float = 0.01
+    """Learning rate (> 0)."""
     batch_size: int = 50
+    """Examples per minibatch."""
     epochs: int = 20
+    """Passes over the data."""
     init_scale: float = 0.01
+    """W_ij ~ N(0, init_scale^2); hidden biases start at 0, visible ones at the data mean."""
 
-    def __post_init__(self):
-        _positive_int(self.n_hidden, "n_hidden")
-        _positive_int(self.batch_size, "batch_size")
-        _positive_int(self.epochs, "epochs", low=0)
-        if self.hidden not in ("binary", "nrelu"):
-            raise ValueError(f"hidden must be 'binary' or 'nrelu', got {self.hidden!r}")
-        for name in ("s", "lr"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    def __post_init__(self) -> None:
+        check_int("n_hidden", self.n_hidden, minimum=1)
+        check_choice("hidden", self.hidden, HIDDEN_KINDS)
+        check_real("s", self.s, low=0.0, low_open=True)
+        check_real("lr", self.lr, low=0.0, low_open=True)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("epochs", self.epochs, minimum=0)
+        check_real("init_scale", self.init_scale, low=0.0)
 
 
-def gb_hidden_mean(model: GaussianRBM, v, hidden: str) -> np.ndarray:
-    """Deterministic hidden activities: sigma(x) (binary) or max(0, x) (noisy ReLU)."""
+def gb_hidden_mean(model: GaussianRBM, v: ArrayLike, hidden: str) -> np.ndarray:
+    """Deterministic hidden activities: sigma(x) (``"binary"``) or max(0, x) (``"nrelu"``)."""
+    hidden = check_choice("hidden", hidden, HIDDEN_KINDS)
     x = gb_hidden_input(model, v)
-    if hidden == "binary":
-        return expit(x)
-    if hidden == "nrelu":
-        return np.maximum(0.0, x)
-    raise ValueError(f"hidden must be 'binary' or 'nrelu', got {hidden!r}")
+    return expit(x) if hidden == "binary" else np.maximum(0.0, x)
 
 
-def train_gaussian_rbm(x, config: GBConfig = GBConfig(), seed: int = 0) -> GaussianRBM:
+def train_gaussian_rbm(x: ArrayLike, config: GBConfig = GBConfig(),
+                       rng: int | np.random.Generator = 0) -> GaussianRBM:
     """CD-1 for a Gaussian-Bernoulli RBM (or one with noisy-ReLU hidden units) on rows of x.
 
     Hidden units are sampled (binary: Bernoulli(sigma(x)); nrelu: max(0, x + N(0, sigma(x))))
     to drive the reconstruction, which is the mean b + s W h of p(v | h); the statistics use
     the deterministic activities of :func:`gb_hidden_mean`.
     """
-    from hiddenunits.stepped_sigmoid import noisy_relu
-
-    x = _matrix(x, "x")
+    config = _model(config, GBConfig)
+    x = _rows("x", x)
     n, nv = x.shape
     if config.batch_size > n:
         raise ValueError(f"batch_size {config.batch_size} exceeds the number of examples {n}")
-    rng = np.random.default_rng(seed)
+    rng = check_rng(rng)
     W = rng.normal(0.0, config.init_scale, (nv, config.n_hidden))
     b = x.mean(axis=0).copy()
     c = np.zeros(config.n_hidden)
@@ -583,17 +631,25 @@ def train_gaussian_rbm(x, config: GBConfig = GBConfig(), seed: int = 0) -> Gauss
     return GaussianRBM(W, b, c, np.full(nv, s))
 
 
-def gb_reconstruction_error(model: GaussianRBM, x, hidden: str) -> float:
+def gb_reconstruction_error(model: GaussianRBM, x: ArrayLike, hidden: str) -> float:
     """Mean squared error of the deterministic reconstruction b + s W E[h | v], per pixel."""
-    x = _matrix(x, "x", model.b.size)
+    model = _model(model, GaussianRBM)
+    x = _rows("x", x, model.b.size)
     recon = gb_v_mean_given_h(model, gb_hidden_mean(model, x, hidden))
     return float(np.mean((recon - x) ** 2))
 
 
-def ridge_readout_accuracy(f_train, y_train, f_test, y_test, alpha: float = 1.0) -> float:
-    """Test accuracy of a linear read-out fitted by ridge regression onto one-hot labels."""
-    f_train, f_test = _matrix(f_train, "f_train"), _matrix(f_test, "f_test")
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+def ridge_readout_accuracy(f_train: ArrayLike, y_train: ArrayLike, f_test: ArrayLike,
+                           y_test: ArrayLike, alpha: float = 1.0) -> float:
+    """Test accuracy of a linear read-out fitted by ridge regression onto one-hot labels.
+
+    Features are standardised with the training mean and std; ``alpha`` (> 0) is the ridge
+    penalty.  ``f_*`` (N, d) features, ``y_*`` (N,) integer labels.
+    """
+    f_train, f_test = _rows("f_train", f_train), _rows("f_test", f_test)
+    y_train = check_array("y_train", y_train, ndim=1, dtype=np.int64)
+    y_test = check_array("y_test", y_test, ndim=1, dtype=np.int64)
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
     if len(f_train) != len(y_train) or len(f_test) != len(y_test):
         raise ValueError("features and labels must have the same number of rows")
     if f_train.shape[1] != f_test.shape[1]:
@@ -607,154 +663,6 @@ def ridge_readout_accuracy(f_train, y_train, f_test, y_test, alpha: float = 1.0)
     return float(np.mean(classes[np.argmax(t @ coef, axis=1)] == y_test))
 
 
-# ---------------------------------------------------------------------------- checks
-
-def _tiny_rbm(seed: int = 0, n_visible: int = 5, n_hidden: int = 4, scale: float = 1.0) -> RBM:
-    return random_rbm(n_visible, n_hidden, scale, np.random.default_rng(seed))
-
-
-def _joint_table(rbm: RBM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All states V (2^n_v, n_v), H (2^n_h, n_h) and the joint p(v, h) from the energy."""
-    V, H = all_states(rbm.n_visible), all_states(rbm.n_hidden)
-    iv, ih = np.meshgrid(np.arange(len(V)), np.arange(len(H)), indexing="ij")
-    neg_e = -energy(rbm, V[iv.ravel()], H[ih.ravel()]).reshape(len(V), len(H))
-    return V, H, np.exp(neg_e - logsumexp(neg_e))
-
-
-@claim("prop-rbm-conditionals", chapter="rbm",
-       statement="p(h|v) = prod_j sigma(c_j + (W^T v)_j), p(v|h) = prod_i sigma(b_i + (W h)_i) "
-                 "and F(v) = -b.v - sum_j softplus(c_j + (W^T v)_j)",
-       method="exact", tolerance=1e-12)
-def check_rbm_conditionals() -> float:
-    """Conditionals of the enumerated joint (5 visible, 4 hidden) vs the product formulas,
-    and the free energy vs -log sum_h exp(-E); float64 round-off."""
-    rbm = _tiny_rbm()
-    V, H, joint = _joint_table(rbm)
-    q, p = p_h_given_v(rbm, V), p_v_given_h(rbm, H)
-    prod_h = np.prod(np.where(H[None, :, :] == 1, q[:, None, :], 1 - q[:, None, :]), axis=2)
-    prod_v = np.prod(np.where(V[None, :, :] == 1, p[:, None, :], 1 - p[:, None, :]), axis=2)
-    err_h = np.abs(joint / joint.sum(axis=1, keepdims=True) - prod_h).max()
-    err_v = np.abs((joint / joint.sum(axis=0, keepdims=True)).T - prod_v).max()
-    iv, ih = np.meshgrid(np.arange(len(V)), np.arange(len(H)), indexing="ij")
-    neg_e = -energy(rbm, V[iv.ravel()], H[ih.ravel()]).reshape(len(V), len(H))
-    err_f = np.abs(free_energy(rbm, V) + logsumexp(neg_e, axis=1)).max()
-    return float(err_h + err_v + err_f)
-
-
-@claim("lem-rbm-log-partition", chapter="rbm",
-       statement="log Z = log sum_h exp(c.h + sum_i softplus(b_i + (W h)_i)), enumerating only "
-                 "the smaller layer; the resulting log p(v) sums to one",
-       method="exact", tolerance=1e-12)
-def check_rbm_log_partition() -> float:
-    """Small-layer formula (both orientations) vs the sum over all 2^(n_v+n_h) pairs, and
-    |sum_v p(v) - 1|; float64 round-off on values ~10."""
-    err = 0.0
-    for seed, (nv, nh) in enumerate([(5, 4), (3, 7), (6, 6)]):
-        rbm = _tiny_rbm(seed, nv, nh, 1.5)
-        V, H = all_states(nv), all_states(nh)
-        iv, ih = np.meshgrid(np.arange(len(V)), np.arange(len(H)), indexing="ij")
-        brute = logsumexp(-energy(rbm, V[iv.ravel()], H[ih.ravel()]))
-        err = max(err, abs(log_partition(rbm) - brute), abs(log_partition(rbm.swap()) - brute),
-                  abs(np.exp(log_prob(rbm, V)).sum() - 1.0))
-    return float(err)
-
-
-@claim("prop-rbm-gradient", chapter="rbm",
-       statement="d/dW (1/N) sum_n log p(v_n) = <v h^T>_data - <v h^T>_model (and likewise "
-                 "for b and c)",
-       method="numeric", tolerance=1e-7)
-def check_rbm_gradient() -> float:
-    """Moment formula vs central differences of the exact log-likelihood (step 1e-5:
-    truncation ~1e-10, round-off ~1e-16 * 10 / 1e-5 = 1e-10; tolerance 1e-7)."""
-    rbm = _tiny_rbm(1, 6, 3, 1.0)
-    rng = np.random.default_rng(1)
-    data = (rng.random((15, 6)) < 0.4).astype(np.float64)
-    gW, gb, gc = exact_gradient(rbm, data)
-    eps, err = 1e-5, 0.0
-    for name, grad in (("W", gW), ("b", gb), ("c", gc)):
-        base = getattr(rbm, name)
-        for idx in np.ndindex(base.shape):
-            vals = []
-            for sign in (1, -1):
-                shifted = base.copy()
-                shifted[idx] += sign * eps
-                params = {"W": rbm.W, "b": rbm.b, "c": rbm.c, name: shifted}
-                vals.append(mean_log_likelihood(RBM(**params), data))
-            err = max(err, abs((vals[0] - vals[1]) / (2 * eps) - grad[idx]))
-    return float(err)
-
-
-def _tiny_gaussian(seed: int = 0, n_visible: int = 2, n_hidden: int = 3) -> GaussianRBM:
-    rng = np.random.default_rng(seed)
-    return GaussianRBM(rng.normal(0, 0.8, (n_visible, n_hidden)), rng.normal(0, 1, n_visible),
-                       rng.normal(0, 1, n_hidden), rng.uniform(0.5, 1.5, n_visible))
-
-
-@claim("prop-gb-conditionals", chapter="rbm",
-       statement="Gaussian-Bernoulli RBM: p(h_j=1|v) = sigma(c_j + sum_i v_i W_ij / s_i), "
-                 "p(v|h) = N(b + s W h, diag s^2), and log Z in closed form",
-       method="numeric", tolerance=1e-9)
-def check_gb_conditionals() -> float:
-    """Against the unnormalised joint exp(-E): p(h|v) by enumeration at random v; p(v|h) and
-    Z by trapezoidal quadrature on a 2-D grid of +-12 standard deviations (spectrally
-    accurate for Gaussian integrands; observed error ~1e-13, tolerance 1e-9)."""
-    model = _tiny_gaussian()
-    rng = np.random.default_rng(2)
-    H = all_states(model.c.size)
-    v = rng.normal(0, 2, (7, model.b.size))
-    neg_e = -np.stack([gb_energy(model, v, np.repeat(h[None], len(v), 0)) for h in H], 1)
-    post = np.exp(neg_e - logsumexp(neg_e, axis=1, keepdims=True))  # (7, 2^n_h)
-    q = gb_p_h_given_v(model, v)
-    prod = np.prod(np.where(H[None] == 1, q[:, None, :], 1 - q[:, None, :]), axis=2)
-    err = np.abs(post - prod).max()
-    # quadrature over v in R^2, for every h
-    centre = np.stack([gb_v_mean_given_h(model, h[None])[0] for h in H])  # (2^n_h, 2)
-    lo, hi = centre.min(0) - 12 * model.s, centre.max(0) + 12 * model.s
-    g0, g1 = (np.linspace(lo[i], hi[i], 241) for i in range(2))
-    d0, d1 = g0[1] - g0[0], g1[1] - g1[0]
-    grid = np.stack(np.meshgrid(g0, g1, indexing="ij"), -1).reshape(-1, 2)
-    log_z_terms = []
-    for k, h in enumerate(H):
-        dens = np.exp(-gb_energy(model, grid, np.repeat(h[None], len(grid), 0)))
-        dens = dens.reshape(len(g0), len(g1))
-        mass = np.trapezoid(np.trapezoid(dens, dx=d1, axis=1), dx=d0)
-        log_z_terms.append(np.log(mass))
-        # normalised quadrature density vs the Gaussian N(centre, s^2) at a few grid points
-        gauss = np.exp(-(((grid - centre[k]) / model.s) ** 2).sum(1) / 2) / (
-            2 * np.pi * np.prod(model.s))
-        err = max(err, np.abs(dens.ravel() / mass - gauss).max())
-    err = max(err, abs(logsumexp(log_z_terms) - gb_log_partition(model)))
-    return float(err)
-
-
-@claim("prop-gb-scale", chapter="rbm",
-       statement="bottom-up input scales as 1/s and top-down mean shift as s; with rectified "
-                 "hidden units and c = 0 the mean-field reconstruction does not depend on s",
-       method="numeric", tolerance=1e-12)
-def check_gb_scale() -> float:
-    """Rectified reconstructions b + s W relu(W^T v / s) for s in {1, 0.3, 0.05} agree to
-    round-off (relative); fails if the binary-unit control agrees as well."""
-    rng = np.random.default_rng(3)
-    W = rng.normal(0, 0.5, (6, 4))
-    b = rng.normal(0, 1, 6)
-    v = rng.normal(0, 1, (20, 6))
-    h = (rng.random((20, 4)) < 0.5).astype(np.float64)
-    # bottom-up input W^T (v / s) scales as 1/s, top-down shift s W h as s (alpha = 0.3)
-    one, small = (GaussianRBM(W, b, np.zeros(4), np.full(6, s)) for s in (1.0, 0.3))
-    scaling = max(np.abs(gb_hidden_input(small, v) - gb_hidden_input(one, v) / 0.3).max(),
-                  np.abs((gb_v_mean_given_h(small, h) - b) - 0.3 * (gb_v_mean_given_h(one, h)
-                                                                   - b)).max())
-    rec = {}
-    for s in (1.0, 0.3, 0.05):
-        model = GaussianRBM(W, b, np.zeros(4), np.full(6, s))
-        rec[s] = (gb_v_mean_given_h(model, gb_hidden_mean(model, v, "nrelu")),
-                  gb_v_mean_given_h(model, gb_hidden_mean(model, v, "binary")))
-    err = max(np.abs(rec[s][0] - rec[1.0][0]).max() / np.abs(rec[1.0][0]).max()
-              for s in rec)
-    control = np.abs(rec[0.05][1] - rec[1.0][1]).max()
-    return float(err + scaling + (1.0 if control < 1e-3 else 0.0))
-
-
 # ---------------------------------------------------------------------------- experiments
 
 @dataclass(frozen=True)
@@ -762,84 +670,52 @@ class DigitsRBMExperiment:
     """CD-1, CD-10 and PCD-1 on the binarised digits, exact log-likelihood tracked."""
 
     n_hidden: int = 16
+    """Hidden units of each RBM."""
     lr: float = 0.05
+    """Learning rate."""
     batch_size: int = 10
+    """Examples per minibatch."""
     epochs: int = 20
+    """Training epochs."""
     eval_every: int = 4
+    """Record the exact log-likelihood every this many epochs."""
     seed: int = 0
+    """Seed of every run."""
+
+    def __post_init__(self) -> None:
+        CDConfig(n_hidden=self.n_hidden, lr=self.lr, batch_size=self.batch_size,
+                 epochs=self.epochs)
+        check_int("eval_every", self.eval_every, minimum=0)
+        check_seed(self.seed)
 
 
-RUN_KINDS = {"CD-1": {"k": 1}, "CD-10": {"k": 10}, "PCD-1": {"persistent": True}}
-
-
-def _binarized_digits() -> np.ndarray:
-    from hiddenunits.data import binarized_digits
-
-    return binarized_digits()[0]
+RUN_KINDS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "CD-1": {"k": 1}, "CD-10": {"k": 10}, "PCD-1": {"persistent": True}})
 
 
 @lru_cache(maxsize=2)
-def digits_runs(exp: DigitsRBMExperiment = DigitsRBMExperiment()) -> dict[str, TrainResult]:
-    """Train one RBM per kind in ``RUN_KINDS`` with the experiment's settings."""
-    x = _binarized_digits()
-    runs = {}
+def _digits_runs(exp: DigitsRBMExperiment) -> tuple[tuple[str, TrainResult], ...]:
+    x = binarized_digits()[0]
+    runs = []
     for name, kw in RUN_KINDS.items():
         cfg = CDConfig(n_hidden=exp.n_hidden, lr=exp.lr, batch_size=exp.batch_size,
                        epochs=exp.epochs, **kw)
-        runs[name] = train_rbm(x, cfg, seed=exp.seed, eval_every=exp.eval_every)
-    return runs
+        runs.append((name, train_rbm(x, cfg, rng=exp.seed, eval_every=exp.eval_every)))
+    return tuple(runs)
 
 
-def _tile(images: np.ndarray, rows: int, cols: int, pad: int = 1) -> np.ndarray:
-    """Tile (rows*cols, 64) images of 8x8 pixels into one array with NaN padding."""
-    out = np.full((rows * (8 + pad) - pad, cols * (8 + pad) - pad), np.nan)
-    for k, img in enumerate(images[:rows * cols]):
-        r, c = divmod(k, cols)
-        out[r * (8 + pad):r * (8 + pad) + 8, c * (8 + pad):c * (8 + pad) + 8] = img.reshape(8, 8)
-    return out
+def digits_runs(exp: DigitsRBMExperiment = DigitsRBMExperiment()) -> dict[str, TrainResult]:
+    """One trained RBM per kind in ``RUN_KINDS`` ("CD-1", "CD-10", "PCD-1"), by name.
+
+    Cached: the results are frozen, and the dictionary is a fresh copy for every caller.
+    """
+    return dict(_digits_runs(_model(exp, DigitsRBMExperiment)))
 
 
-@figure("rbm")
-def fig_rbm_log_likelihood() -> Figure:
-    """Exact mean log-likelihood of the digits during CD-1, CD-10 and PCD-1 training."""
-    runs = digits_runs()
-    base = independent_pixels_log_likelihood(_binarized_digits())
-    fig, ax = new_figure(height=3.2)
-    for (name, res), col in zip(runs.items(), ("blue", "orange", "vermillion"), strict=True):
-        # epoch 0 (tiny random weights, about -44 nats) is left out to keep the scale
-        ax.plot(res.epochs[1:], res.log_likelihood[1:], "o-", ms=3, color=COLORS[col],
-                label=name)
-    ax.axhline(base, color=COLORS["grey"], ls=":", label="independent pixels (best)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(r"mean exact $\log p(v)$ (nats)")
-    ax.legend(loc="upper left")
-    return fig
-
-
-@lru_cache(maxsize=2)
-def rbm_samples(n_chains: int = 16, steps: int = 1000, seed: int = 0) -> np.ndarray:
-    """p(v | h) at the end of ``n_chains`` Gibbs chains of the CD-1 digits RBM."""
-    rbm = digits_runs()["CD-1"].rbm
-    return gibbs_sample(rbm, n_chains, steps, np.random.default_rng(seed))[1]
-
-
-@figure("rbm")
-def fig_rbm_filters_samples() -> Figure:
-    """Filters (columns of W) of the CD-1 digits RBM, and samples from long Gibbs chains."""
-    rbm = digits_runs()["CD-1"].rbm
-    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
-    lim = np.abs(rbm.W).max()
-    ax1.imshow(_tile(rbm.W.T, 4, 4), cmap="RdBu_r", vmin=-lim, vmax=lim)
-    ax1.set_title("filters $W_{:,j}$ (red > 0, blue < 0)")
-    ax2.imshow(_tile(rbm_samples(), 4, 4), cmap="gray_r", vmin=0, vmax=1)
-    ax2.set_title(r"$p(v \mid h)$ after 1000 Gibbs steps")
-    for ax in (ax1, ax2):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-    return fig
+def rbm_samples(n_chains: int = 16, steps: int = 1000, rng: int | np.random.Generator = 0,
+                exp: DigitsRBMExperiment = DigitsRBMExperiment()) -> np.ndarray:
+    """p(v | h) at the end of ``n_chains`` Gibbs chains of the CD-1 digits RBM: (n_chains, 64)."""
+    return gibbs_sample(digits_runs(exp)["CD-1"].rbm, n_chains, steps, rng)[1]
 
 
 @dataclass(frozen=True)
@@ -847,11 +723,29 @@ class GBExperiment:
     """Binary versus noisy-ReLU hidden units in a Gaussian RBM on standardised digits."""
 
     n_hidden: int = 64
-    lr: float = 0.02  # at s = 1; the learning rate is scaled by s^2
+    """Hidden units of each model."""
+    lr: float = 0.02
+    """Learning rate at s = 1; at scale s it is lr * s^2."""
     epochs: int = 10
+    """Training epochs."""
     batch_size: int = 50
+    """Examples per minibatch."""
     scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
-    seeds: tuple[int, ...] = (0, 1, 2)  # seeds at s = 1 (one seed at the other scales)
+    """The model's visible standard deviations s, the first one trained with every seed."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    """Seeds at the first scale (the other scales use the first seed only)."""
+
+    def __post_init__(self) -> None:
+        GBConfig(n_hidden=self.n_hidden, lr=self.lr, batch_size=self.batch_size,
+                 epochs=self.epochs)
+        if not isinstance(self.scales, tuple) or not self.scales:
+            raise ValueError("scales must be a non-empty tuple")
+        for s in self.scales:
+            check_real("scales[i]", s, low=0.0, low_open=True)
+        if not isinstance(self.seeds, tuple) or not self.seeds:
+            raise ValueError("seeds must be a non-empty tuple")
+        for seed in self.seeds:
+            check_seed(seed)
 
 
 @dataclass(frozen=True)
@@ -859,35 +753,43 @@ class GBOutcome:
     """Test metrics of one trained Gaussian RBM."""
 
     hidden: str
+    """"binary" or "nrelu"."""
     s: float
+    """The model's visible standard deviation."""
     seed: int
-    recon: float  # test mean squared reconstruction error (standardised units)
-    accuracy: float  # ridge read-out test accuracy from the hidden activities
-    saturated: float  # fraction of p(h|v) outside [0.01, 0.99]
-    mean_activity: float  # mean hidden activity on the test set
+    """Training seed."""
+    recon: float
+    """Test mean squared reconstruction error (standardised units)."""
+    accuracy: float
+    """Ridge read-out test accuracy from the hidden activities."""
+    saturated: float
+    """Fraction of test p(h|v) outside [0.01, 0.99]."""
+    mean_activity: float
+    """Mean hidden activity on the test set."""
 
 
-def standardised_digits(seed: int = 0):
-    """The digits split, pixels standardised with the training mean and std (std 0 -> 1)."""
-    from hiddenunits.data import digits_split
+GB_METRICS = ("recon", "accuracy", "saturated", "mean_activity")
 
-    split = digits_split(0.25, seed)
-    mu, sd = split.x_train.mean(0), split.x_train.std(0)
-    sd = np.where(sd < 1e-3, 1.0, sd)
-    return ((split.x_train - mu) / sd, split.y_train, (split.x_test - mu) / sd, split.y_test)
+
+def gb_experiment(exp: GBExperiment = GBExperiment()) -> tuple[GBOutcome, ...]:
+    """Train binary and noisy-ReLU Gaussian RBMs at every scale (and seed at the first).
+
+    Cached: the outcomes are frozen.
+    """
+    return _gb_experiment(_model(exp, GBExperiment))
 
 
 @lru_cache(maxsize=2)
-def gb_experiment(exp: GBExperiment = GBExperiment()) -> tuple[GBOutcome, ...]:
-    """Train binary and noisy-ReLU Gaussian RBMs at every scale (and seed at s = 1)."""
-    xtr, ytr, xte, yte = standardised_digits()
+def _gb_experiment(exp: GBExperiment) -> tuple[GBOutcome, ...]:
+    split = standardized_digits()
+    xtr, ytr, xte, yte = split.x_train, split.y_train, split.x_test, split.y_test
     out = []
     for s in exp.scales:
         for seed in (exp.seeds if s == exp.scales[0] else exp.seeds[:1]):
-            for hidden in ("binary", "nrelu"):
+            for hidden in HIDDEN_KINDS:
                 cfg = GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s, lr=exp.lr * s * s,
                                batch_size=exp.batch_size, epochs=exp.epochs)
-                model = train_gaussian_rbm(xtr, cfg, seed=seed)
+                model = train_gaussian_rbm(xtr, cfg, rng=seed)
                 ftr, fte = gb_hidden_mean(model, xtr, hidden), gb_hidden_mean(model, xte, hidden)
                 p = gb_p_h_given_v(model, xte)
                 out.append(GBOutcome(hidden, s, seed, gb_reconstruction_error(model, xte, hidden),
@@ -897,9 +799,17 @@ def gb_experiment(exp: GBExperiment = GBExperiment()) -> tuple[GBOutcome, ...]:
     return tuple(out)
 
 
-def gb_summary(hidden: str, s: float, field_name: str) -> tuple[float, float]:
-    """Mean and standard error over seeds of one metric of :func:`gb_experiment`."""
-    vals = np.array([getattr(o, field_name) for o in gb_experiment()
+def gb_summary(hidden: str, s: float, metric: str,
+               exp: GBExperiment = GBExperiment()) -> tuple[float, float]:
+    """Mean and standard error over seeds of one metric of :func:`gb_experiment`.
+
+    ``hidden`` is "binary" or "nrelu"; ``metric`` one of "recon", "accuracy", "saturated",
+    "mean_activity".  The standard error is NaN where only one seed was run.
+    """
+    hidden = check_choice("hidden", hidden, HIDDEN_KINDS)
+    metric = check_choice("metric", metric, GB_METRICS)
+    s = check_real("s", s, low=0.0, low_open=True)
+    vals = np.array([getattr(o, metric) for o in gb_experiment(exp)
                      if o.hidden == hidden and o.s == s])
     if vals.size == 0:
         raise ValueError(f"no runs for hidden={hidden!r}, s={s!r}")
@@ -907,28 +817,10 @@ def gb_summary(hidden: str, s: float, field_name: str) -> tuple[float, float]:
     return float(vals.mean()), float(se)
 
 
-@figure("rbm")
-def fig_gb_hidden_units() -> Figure:
-    """Binary vs noisy-ReLU hidden units as the model's visible s shrinks (lr scaled by s^2)."""
-    exp = GBExperiment()
-    fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
-    for hidden, col, label in (("binary", "blue", "binary hidden units"),
-                               ("nrelu", "vermillion", "noisy ReLU hidden units")):
-        rec = [gb_summary(hidden, s, "recon")[0] for s in exp.scales]
-        acc = [100 * gb_summary(hidden, s, "accuracy")[0] for s in exp.scales]
-        ax1.plot(exp.scales, rec, "o-", color=COLORS[col], label=label)
-        ax2.plot(exp.scales, acc, "o-", color=COLORS[col], label=label)
-    xtr, ytr, xte, yte = standardised_digits()
-    ax2.axhline(100 * ridge_readout_accuracy(xtr, ytr, xte, yte), color=COLORS["grey"],
-                ls=":", label="raw pixels")
-    for ax in (ax1, ax2):
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("model's visible standard deviation $s$")
-    ax1.set_ylabel("test reconstruction error")
-    ax2.set_ylabel("linear read-out test accuracy (%)")
-    ax1.legend(loc="upper right")
-    ax2.legend(loc="center left")
-    return fig
+def raw_pixel_readout_accuracy() -> float:
+    """Ridge read-out test accuracy from the standardised pixels themselves (no RBM)."""
+    split = standardized_digits()
+    return ridge_readout_accuracy(split.x_train, split.y_train, split.x_test, split.y_test)
 
 
 # ---------------------------------------------------------------------------- benchmark
@@ -938,14 +830,29 @@ class BenchConfig:
     """Settings shared by our PCD-1 and scikit-learn's BernoulliRBM in the benchmark."""
 
     n_hidden: int = 16
+    """Hidden units."""
     lr: float = 0.02
+    """Learning rate of both."""
     batch_size: int = 10
+    """Examples per minibatch (and persistent chains)."""
     epochs: int = 30
+    """Training epochs."""
     seeds: tuple[int, ...] = tuple(range(10))
-    # The first 1790 digits: 179 full batches of 10.  scikit-learn divides the negative phase
-    # of a partial last batch (7 rows, 10 chains) by 7, which by itself shifts the final
-    # log-likelihood by ~0.1 nats; full batches make the two algorithms identical.
+    """Seeds; each trains one model of each implementation (at least two seeds)."""
     n_examples: int = 1790
+    """The first 1790 digits: 179 full batches of 10.  scikit-learn divides the negative
+    phase of a partial last batch (7 rows, 10 chains) by 7, which by itself shifts the final
+    log-likelihood by ~0.1 nats; full batches make the two algorithms identical."""
+
+    def __post_init__(self) -> None:
+        CDConfig(n_hidden=self.n_hidden, lr=self.lr, batch_size=self.batch_size,
+                 epochs=self.epochs)
+        check_int("epochs", self.epochs, minimum=1)
+        if not isinstance(self.seeds, tuple) or len(self.seeds) < 2:
+            raise ValueError("seeds must be a tuple of at least two seeds")
+        for seed in self.seeds:
+            check_seed(seed)
+        check_int("n_examples", self.n_examples, minimum=self.batch_size, maximum=1797)
 
 
 @dataclass(frozen=True)
@@ -953,12 +860,17 @@ class BenchResult:
     """Per-epoch times (median over seeds) and exact log-likelihoods (per seed)."""
 
     ours_seconds: float
+    """Median seconds per epoch of :func:`train_rbm` (PCD-1)."""
     sklearn_seconds: float
+    """Median seconds per epoch of scikit-learn's BernoulliRBM."""
     ours_ll: tuple[float, ...]
+    """Exact mean log-likelihood of our model, one per seed."""
     sklearn_ll: tuple[float, ...]
+    """Exact mean log-likelihood of scikit-learn's model, one per seed."""
 
     @property
     def speedup(self) -> float:
+        """scikit-learn's time per epoch over ours."""
         return self.sklearn_seconds / self.ours_seconds
 
     @property
@@ -975,20 +887,25 @@ class BenchResult:
         return self.speedup >= 1.5 and diff >= -2.0 * se
 
 
-@lru_cache(maxsize=2)
 def benchmark_rbm(config: BenchConfig = BenchConfig()) -> BenchResult:
-    """Train our PCD-1 and scikit-learn's BernoulliRBM (PCD-1) alternately, seed by seed."""
-    import warnings
+    """Train our PCD-1 and scikit-learn's BernoulliRBM (PCD-1) alternately, seed by seed.
 
+    Cached: the result is frozen.
+    """
+    return _benchmark_rbm(_model(config, BenchConfig))
+
+
+@lru_cache(maxsize=2)
+def _benchmark_rbm(config: BenchConfig) -> BenchResult:
     from sklearn.neural_network import BernoulliRBM
 
-    x = _binarized_digits()[:config.n_examples]  # float32: scikit-learn trains in float32 too
+    x = binarized_digits()[0][:config.n_examples]  # float32: scikit-learn trains in float32
     ours_t, sk_t, ours_ll, sk_ll = [], [], [], []
     for seed in config.seeds:
         cfg = CDConfig(n_hidden=config.n_hidden, lr=config.lr, batch_size=config.batch_size,
                        epochs=config.epochs, persistent=True, init_scale=0.01)
         t0 = time.perf_counter()
-        ours = train_rbm(x, cfg, seed=seed).rbm
+        ours = train_rbm(x, cfg, rng=seed).rbm
         ours_t.append((time.perf_counter() - t0) / config.epochs)
         sk = BernoulliRBM(n_components=config.n_hidden, learning_rate=config.lr,
                           batch_size=config.batch_size, n_iter=config.epochs,
@@ -1004,24 +921,3 @@ def benchmark_rbm(config: BenchConfig = BenchConfig()) -> BenchResult:
     return BenchResult(float(np.median(ours_t)), float(np.median(sk_t)), tuple(ours_ll),
                        tuple(sk_ll))
 
-
-@benchmark("rbm", "our CD/PCD RBM vs scikit-learn BernoulliRBM")
-def bench_rbm() -> int:
-    """Print time per epoch and exact log-likelihood of both; 0 when the target is met."""
-    cfg = BenchConfig()
-    print(f"Binarised digits ({cfg.n_examples} x 64), {cfg.n_hidden} hidden units, "
-          f"batch {cfg.batch_size}, lr {cfg.lr}, {cfg.epochs} epochs, seeds {list(cfg.seeds)}.")
-    print("Both train with PCD-1 (persistent chains, one per batch row), W ~ N(0, 0.01^2).")
-    r = benchmark_rbm(cfg)
-    a, b = np.array(r.ours_ll), np.array(r.sklearn_ll)
-    print(f"{'':22s}{'ms/epoch':>10s}{'exact mean log p(v)':>24s}")
-    print(f"{'hiddenunits PCD-1':22s}{1e3 * r.ours_seconds:10.2f}"
-          f"{a.mean():16.3f} +- {a.std(ddof=1) / math.sqrt(a.size):.3f}")
-    print(f"{'sklearn BernoulliRBM':22s}{1e3 * r.sklearn_seconds:10.2f}"
-          f"{b.mean():16.3f} +- {b.std(ddof=1) / math.sqrt(b.size):.3f}")
-    diff, se = r.ll_difference
-    print(f"speed-up {r.speedup:.2f}x (target >= 1.5x); log-likelihood ratio ours/sklearn "
-          f"{a.mean() / b.mean():.4f}; difference {diff:+.3f} nats (standard error {se:.3f}; "
-          f"target >= -2 SE)")
-    print("target met" if r.target_met else "target NOT met")
-    return 0 if r.target_met else 1

@@ -1,0 +1,177 @@
+"""Figures of chapter 4, "RBMs, rectified units and infinite belief nets"."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from hiddenunits import belief_net as bn
+from hiddenunits import rbm as R
+from hiddenunits import stepped_sigmoid as ssu
+from hiddenunits.book.figures import figure
+from hiddenunits.book.style import COLORS, new_figure
+from hiddenunits.data import binarized_digits
+
+
+@figure
+def fig_stepped_sigmoid() -> Figure:
+    """Means (left) and variances (right) of a stepped sigmoid unit and its approximations."""
+    x = np.linspace(-6.0, 6.0, 1201)
+    mean_nrelu, var_nrelu = ssu.noisy_relu_moments(x)
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
+    ax1.plot(x, ssu.stepped_sigmoid_mean(x), color=COLORS["blue"], label=r"SSU mean $S(x)$")
+    ax1.plot(x, ssu.softplus(x), "--", color=COLORS["orange"],
+             label=r"softplus $\log(1+e^x)$")
+    ax1.plot(x, ssu.relu(x), ":", color=COLORS["black"], label=r"$\max(0,x)$")
+    ax1.plot(x, mean_nrelu, "-.", color=COLORS["green"], label="noisy ReLU mean")
+    ax1.set_xlabel("total input $x$")
+    ax1.set_ylabel("expected output")
+    ax1.legend(loc="upper left")
+    ax2.plot(x, ssu.stepped_sigmoid_variance(x), color=COLORS["blue"],
+             label=r"SSU variance $V(x)$")
+    ax2.plot(x, ssu.sigmoid(x), "--", color=COLORS["orange"], label=r"$\sigma(x)$")
+    ax2.plot(x, var_nrelu, "-.", color=COLORS["green"], label="noisy ReLU variance")
+    ax2.set_xlabel("total input $x$")
+    ax2.set_ylabel("variance of the output")
+    ax2.legend(loc="upper left")
+    return fig
+
+
+@figure
+def fig_stepped_sigmoid_error() -> Figure:
+    """The errors S - softplus and V - sigma with their leading terms -sigma'/24, -sigma''/24."""
+    x = np.linspace(-8.0, 8.0, 1601)
+    d1, d2, _ = ssu.sigmoid_derivatives(x)
+    fig, ax = new_figure(height=3.0)
+    ax.plot(x, ssu.stepped_sigmoid_mean(x) - ssu.softplus(x), color=COLORS["blue"],
+            label=r"$S(x) - \mathrm{softplus}(x)$")
+    ax.plot(x, -d1 / 24.0, "--", color=COLORS["sky"],
+            label=r"$-\frac{1}{24}\,\frac{d\sigma}{dx}$")
+    ax.plot(x, ssu.stepped_sigmoid_variance(x) - ssu.sigmoid(x), color=COLORS["vermillion"],
+            label=r"$V(x) - \sigma(x)$")
+    ax.plot(x, -d2 / 24.0, "--", color=COLORS["orange"],
+            label=r"$-\frac{1}{24}\,\frac{d^2\sigma}{dx^2}$")
+    ax.axhline(0.0, color=COLORS["grey"], lw=0.8)
+    ax.set_xlabel("total input $x$")
+    ax.set_ylabel("error")
+    ax.legend(loc="lower right")
+    return fig
+
+
+@figure
+def fig_tied_net_depth() -> Figure:
+    """TV distance between the depth-L tied net's p(v) and the RBM's, versus L."""
+    depths, curves, rates = bn.depth_curves()
+    fig, ax = new_figure(height=3.2)
+    colors = [COLORS[c] for c in ("blue", "orange", "green", "vermillion")]
+    for (s, tv), col in zip(curves.items(), colors, strict=False):
+        ax.semilogy(depths, np.maximum(tv, 1e-17), "o-", ms=2.5, color=col,
+                    label=f"weight scale {s:g}")
+        ax.semilogy(depths, tv[1] * rates[s] ** ((depths - depths[1]) / 2.0), ":",
+                    color=col, lw=1.0)
+    ax.set_ylim(1e-16, 2)
+    ax.set_xlabel("depth $L$ of the tied net (layers above $v^0$)")
+    ax.set_ylabel(r"$\mathrm{TV}(p_L(v),\ p_{\mathrm{RBM}}(v))$")
+    ax.legend(loc="lower left")
+    return fig
+
+
+@figure
+def fig_cd_bias() -> Figure:
+    """Relative bias of CD-k against the exact gradient (left) and the chain's lambda_2."""
+    scales, rel, lam = bn.cd_bias_curves()
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
+    for k, col in zip(rel, ("vermillion", "orange", "blue"), strict=False):
+        ax1.plot(scales, rel[k], "o-", ms=3, color=COLORS[col], label=f"CD-{k}")
+    ax1.set_xlabel("weight scale $s$ ($W = s\\,W_0$)")
+    ax1.set_ylabel(r"$\|E[\Delta W_{\mathrm{CD}}] - \nabla\|_F \,/\, \|\nabla\|_F$")
+    ax1.legend(loc="upper left")
+    ax2.plot(scales, lam, "o-", ms=3, color=COLORS["green"])
+    ax2.set_xlabel("weight scale $s$")
+    ax2.set_ylabel(r"$\lambda_2$ of the chain $v \to h \to v$")
+    ax2.set_ylim(0, 1.02)
+    return fig
+
+
+@figure
+def fig_dbn_bound() -> Figure:
+    """Greedy second layer: the exact DBN log-likelihood, its variational bound, RBM1's."""
+    res = bn.greedy_dbn()
+    fig, ax = new_figure(height=3.0)
+    ax.plot(res.steps, res.log_lik, color=COLORS["blue"], label=r"DBN: exact $\log p(v)$")
+    ax.plot(res.steps, res.bound, "--", color=COLORS["orange"],
+            label="variational bound, $Q$ = RBM1 posterior")
+    ax.axhline(res.log_lik_rbm1, color=COLORS["grey"], ls=":",
+               label=r"RBM1 alone: $\log p_1(v)$")
+    ax.set_xlabel("gradient steps of the second-layer RBM")
+    ax.set_ylabel("mean over the digits (nats)")
+    ax.legend(loc="lower right")
+    return fig
+
+
+@figure
+def fig_rbm_log_likelihood() -> Figure:
+    """Exact mean log-likelihood of the digits during CD-1, CD-10 and PCD-1 training."""
+    runs = R.digits_runs()
+    base = R.independent_pixels_log_likelihood(binarized_digits()[0])
+    fig, ax = new_figure(height=3.2)
+    for (name, res), col in zip(runs.items(), ("blue", "orange", "vermillion"), strict=True):
+        # epoch 0 (tiny random weights, about -44 nats) is left out to keep the scale
+        ax.plot(res.epochs[1:], res.log_likelihood[1:], "o-", ms=3, color=COLORS[col],
+                label=name)
+    ax.axhline(base, color=COLORS["grey"], ls=":", label="independent pixels (best)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(r"mean exact $\log p(v)$ (nats)")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def _tile(images: np.ndarray, rows: int, cols: int, pad: int = 1) -> np.ndarray:
+    """Tile (rows*cols, 64) images of 8x8 pixels into one array with NaN padding."""
+    out = np.full((rows * (8 + pad) - pad, cols * (8 + pad) - pad), np.nan)
+    for k, img in enumerate(images[:rows * cols]):
+        r, c = divmod(k, cols)
+        out[r * (8 + pad):r * (8 + pad) + 8, c * (8 + pad):c * (8 + pad) + 8] = img.reshape(8, 8)
+    return out
+
+
+@figure
+def fig_rbm_filters_samples(rng: int = 0) -> Figure:
+    """Filters (columns of W) of the CD-1 digits RBM, and samples from long Gibbs chains."""
+    rbm = R.digits_runs()["CD-1"].rbm
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
+    lim = np.abs(rbm.W).max()
+    ax1.imshow(_tile(rbm.W.T, 4, 4), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax1.set_title("filters $W_{:,j}$ (red > 0, blue < 0)")
+    ax2.imshow(_tile(R.rbm_samples(16, 1000, rng), 4, 4), cmap="gray_r", vmin=0, vmax=1)
+    ax2.set_title(r"$p(v \mid h)$ after 1000 Gibbs steps")
+    for ax in (ax1, ax2):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    return fig
+
+
+@figure
+def fig_gb_hidden_units() -> Figure:
+    """Binary vs noisy-ReLU hidden units as the model's visible s shrinks (lr scaled by s^2)."""
+    exp = R.GBExperiment()
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
+    for hidden, col, label in (("binary", "blue", "binary hidden units"),
+                               ("nrelu", "vermillion", "noisy ReLU hidden units")):
+        rec = [R.gb_summary(hidden, s, "recon", exp)[0] for s in exp.scales]
+        acc = [100 * R.gb_summary(hidden, s, "accuracy", exp)[0] for s in exp.scales]
+        ax1.plot(exp.scales, rec, "o-", color=COLORS[col], label=label)
+        ax2.plot(exp.scales, acc, "o-", color=COLORS[col], label=label)
+    ax2.axhline(100 * R.raw_pixel_readout_accuracy(), color=COLORS["grey"], ls=":",
+                label="raw pixels")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("model's visible standard deviation $s$")
+    ax1.set_ylabel("test reconstruction error")
+    ax2.set_ylabel("linear read-out test accuracy (%)")
+    ax1.legend(loc="upper right")
+    ax2.legend(loc="center left")
+    return fig
