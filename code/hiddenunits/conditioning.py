@@ -2,6 +2,10 @@
 
 A linear unit y = w^T x with squared loss L(w) = E[(w^T x - t)^2] / 2 has Hessian
 H = E[x x^T] = Sigma + mu mu^T, where mu and Sigma are the mean and covariance of x.
+
+Functions that take an ``activation`` accept the names of ``activations.NAMES``:
+``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"softplus"``, ``"elu"``,
+``"gelu"``, ``"silu"``.
 """
 
 from __future__ import annotations
