@@ -1,12 +1,14 @@
 """The sigmoid vanishing-gradient bound, the gain window and per-layer gradients."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy.special import expit
 
 from hiddenunits import gradient_flow as G
+from hiddenunits.nets import MLPConfig
 
 
 def test_autograd_deltas_follow_the_backprop_recursion():
@@ -18,31 +20,46 @@ def test_autograd_deltas_follow_the_backprop_recursion():
         np.testing.assert_allclose(deltas[ell], recursion, rtol=1e-12, atol=1e-300)
 
 
-def test_bound_holds_for_sigmoid_and_fails_for_tanh():
-    assert G.check_sigmoid_vanishing() == 0.0
-    tanh_net = G.DeepNet(depth=6, width=16, weight_scale=1.0, num_examples=8,
-                         activation="tanh")
-    assert G.bound_ratios(tanh_net).max() > 2.0  # tanh' reaches 1, not 1/4
-    sig = G.DeepNet(depth=2, width=4, weight_scale=1.0, num_examples=8)
-    assert G.bound_ratios(sig, factor=0.01).max() > 1.0  # a too small factor fails
+def test_cached_deltas_are_read_only():
+    weights, zs, deltas = G.backprop_deltas(G.DeepNet(depth=2, width=3, num_examples=2))
+    for a in (weights[0], zs[1], deltas[0]):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0, 0] = 1.0
 
 
 def test_zero_errors_are_not_reported_as_violations():
+    from hiddenunits.book.checks.activations import bound_ratios
+
     # with huge weights sigma' underflows to 0 and deltas vanish exactly
     net = G.DeepNet(depth=3, width=4, weight_scale=5000.0, num_examples=4)
-    ratios = G.bound_ratios(net)
+    ratios = bound_ratios(net)
     assert np.all(np.isfinite(ratios)) and ratios.max() <= 1.0
+
+
+def _grid_window_length(w, b, step=1e-5):
+    """The window measured by counting grid points (an independent, coarse reference)."""
+    h = np.arange(-8.0, 8.0, step) - b / w
+    gain = abs(w) * expit(w * h + b) * (1 - expit(w * h + b))
+    return float(np.count_nonzero(gain >= 1.0) * step)
 
 
 @pytest.mark.parametrize("w, b", [(4.5, 0.0), (10.0, -3.0), (-25.0, 2.0)])
 def test_gain_window_matches_brute_force(w, b):
-    assert G.measured_window_length(w, b, step=1e-5) == pytest.approx(
-        G.gain_window_length(w), abs=3e-5)
+    # the grid count is good to two grid spacings; Brent's ends to round-off
+    assert G.measured_window_length(w, b) == pytest.approx(_grid_window_length(w, b), abs=3e-5)
+    assert G.measured_window_length(w, b) == pytest.approx(G.gain_window_length(w), abs=1e-13)
+
+
+def test_gain_window_ends_have_gain_one():
+    left, right = G.gain_window(7.0, 1.5)
+    for h in (left, right):
+        assert 7.0 * expit(7.0 * h + 1.5) * (1 - expit(7.0 * h + 1.5)) == pytest.approx(1.0,
+                                                                                     abs=1e-14)
 
 
 def test_no_window_below_four_and_widest_window():
     assert G.gain_window_length(3.999) == 0.0
-    assert G.measured_window_length(3.9) == 0.0
+    assert G.gain_window(3.9) is None and G.measured_window_length(3.9) == 0.0
     w_star, l_star = G.widest_gain_window()
     ws = np.linspace(4.0, 30.0, 26_001)
     lengths = np.array([G.gain_window_length(w) for w in ws])
@@ -53,28 +70,53 @@ def test_no_window_below_four_and_widest_window():
 
 
 def test_escape_curve_respects_the_bound():
-    ratio, bound, saturated = G.escape_curve(4.0, depth=4, width=20, num_examples=16)
+    net = G.DeepNet(depth=4, width=20, weight_scale=4.0, num_examples=16)
+    ratio, bound, saturated = G.escape_curve(net)
     assert 0 < ratio <= bound and 0 <= saturated <= 1
+    curves = G.escape_curves(net, (1.0, 4.0))
+    assert curves.shape == (2, 3) and tuple(curves[1]) == (ratio, bound, saturated)
 
 
 def test_layer_gradient_norms_shapes_and_sigmoid_decay():
-    g = G.layer_gradient_norms("sigmoid", "standard", depth=4, width=16, num_examples=32)
+    config = MLPConfig(depth=4, width=16, activation="sigmoid", init="standard")
+    g = G.layer_gradient_norms(config, num_examples=32)
     assert g.shape == (5,) and np.all(g > 0)
     assert g[0] < g[-2]  # gradients shrink towards the input in a sigmoid net
+    assert not g.flags.writeable
+    tanh = G.layer_gradient_norms(replace(config, activation="tanh"), num_examples=32)
+    assert tanh[-2] / tanh[0] < g[-2] / g[0]
 
 
 def test_bad_input_raises():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="depth"):
         G.DeepNet(depth=0)
     with pytest.raises(ValueError, match="weight_scale"):
         G.DeepNet(weight_scale=math.nan)
     with pytest.raises(ValueError, match="activation"):
         G.DeepNet(activation="gelu")
-    with pytest.raises(ValueError, match="depth >= 2"):
-        G.bound_ratios(G.DeepNet(depth=1, width=3, num_examples=2))
-    with pytest.raises(ValueError, match="factor"):
-        G.bound_ratios(G.DeepNet(depth=2, width=3, num_examples=2), factor=-1.0)
+    with pytest.raises(ValueError, match="seed"):
+        G.DeepNet(seed=-1)
+    with pytest.raises(ValueError, match="width"):
+        G.DeepNet(width=2.5)
+    with pytest.raises(ValueError, match="DeepNet"):
+        G.backprop_deltas("net")
+    with pytest.raises(ValueError, match="sigmoid DeepNet"):
+        G.escape_curve(G.DeepNet(activation="tanh"))
+    with pytest.raises(ValueError, match="scale"):
+        G.escape_curves(G.DeepNet(depth=2, width=3, num_examples=2), (0.0,))
     with pytest.raises(ValueError, match="finite"):
         G.gain_window_length(math.inf)
+    with pytest.raises(ValueError, match="step"):
+        G.gain_window(5.0, step=0.0)
+    with pytest.raises(ValueError, match="lo < hi"):
+        G.gain_window(5.0, lo=1.0, hi=0.0)
+    with pytest.raises(ValueError, match="widen"):
+        G.gain_window(5.0, lo=-0.1, hi=0.1)
     with pytest.raises(ValueError, match="num_examples"):
-        G.layer_gradient_norms("relu", "xavier", num_examples=0)
+        G.layer_gradient_norms(MLPConfig(), num_examples=0)
+    with pytest.raises(ValueError, match="MLPConfig"):
+        G.layer_gradient_norms("relu")
+    with pytest.raises(ValueError, match="activation"):
+        G.layer_gradient_norms(MLPConfig(activation="linear"))
+    with pytest.raises(ValueError, match="rng"):
+        G.layer_gradient_norms(MLPConfig(), rng=-2)

@@ -2,149 +2,187 @@
 
 A linear unit y = w^T x with squared loss L(w) = E[(w^T x - t)^2] / 2 has Hessian
 H = E[x x^T] = Sigma + mu mu^T, where mu and Sigma are the mean and covariance of x.
+
+Functions that take an ``activation`` accept the names of ``activations.NAMES``:
+``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"softplus"``, ``"elu"``,
+``"gelu"``, ``"silu"``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 import torch
-from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 from scipy import special
 
-from hiddenunits.activations import gaussian_moment, symbolic_residual
-from hiddenunits.claims import claim
+from hiddenunits.activations import NAMES, gaussian_moment
 from hiddenunits.data import digits
-from hiddenunits.figures import figure
 from hiddenunits.nets import make_mlp
-from hiddenunits.style import COLORS, new_figure
 from hiddenunits.threads import limited_threads
+from hiddenunits.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    check_seed,
+    check_sizes,
+)
+
+SIGN_WIDTHS = (64, 32, 16, 10)
+"""Layer widths of the small network of the sign experiments: digits in, 10 classes out."""
 
 # ---------------------------------------------------------------------------------------
 # The sign constraint of a single example.
 # ---------------------------------------------------------------------------------------
 
 
-def _digits_tensors(num_examples: int, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def digits_batch(num_examples: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Digits ``offset, ..., offset + num_examples - 1``: x (B, 64) in [0, 1], y (B,)."""
     x, y = digits()
-    if num_examples < 1 or offset < 0 or offset + num_examples > len(y):
-        raise ValueError(f"need 1 <= num_examples and offset + num_examples <= {len(y)}")
-    sl = slice(offset, offset + num_examples)
-    return torch.as_tensor(x[sl]), torch.as_tensor(y[sl])
+    num_examples = check_int("num_examples", num_examples, minimum=1, maximum=len(y))
+    offset = check_int("offset", offset, minimum=0, maximum=len(y) - num_examples)
+    return x[offset:offset + num_examples], y[offset:offset + num_examples]
 
 
-@lru_cache(maxsize=32)
-def _small_mlp(activation: str, seed: int, widths: tuple[int, ...]) -> torch.nn.Sequential:
-    return make_mlp(list(widths), activation, "pytorch", rng=seed)
+def _batch(x: ArrayLike, y: ArrayLike, model: torch.nn.Sequential
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """x (B, inputs) float64 and class labels y (B,) of ``model``'s outputs, as tensors."""
+    xa = check_array("x", x, shape=(None, model[0].in_features))
+    ya = check_array("y", y, shape=(len(xa),), dtype=np.int64)
+    n_classes = model[-1].out_features
+    if ya.min() < 0 or ya.max() >= n_classes:
+        raise ValueError(f"y must hold class labels in 0..{n_classes - 1}")
+    return torch.as_tensor(xa), torch.as_tensor(ya)
 
 
-def layer_gradient(activation: str, x: torch.Tensor, y: torch.Tensor, seed: int = 0,
-                   widths: tuple[int, ...] = (64, 32, 16, 10)
+def _network(activation: str, rng: int, widths: Sequence[int]) -> torch.nn.Sequential:
+    """A fresh float64 ``make_mlp`` (never trained) of the sign experiments."""
+    check_choice("activation", activation, NAMES)
+    widths = check_sizes("widths", widths, minimum_length=3)
+    return make_mlp(widths, activation, "pytorch",
+                    rng=check_int("rng", rng, minimum=0)).double()
+
+
+def layer_gradient(activation: str, x: ArrayLike, y: ArrayLike, rng: int = 0,
+                   widths: Sequence[int] = SIGN_WIDTHS
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dL/dW_2 (out, in), delta_2 (B, out), h_1 (B, in)) of a ``make_mlp`` on a batch.
+    """(dL/dW_2 (out, in), delta_2 (B, out), h_1 (B, in)) of a fresh MLP on a batch.
 
-    W_2 is the weight of the second linear layer, whose inputs h_1 = phi(z_1) are hidden
-    units; L is the mean cross-entropy over the batch.  The network (fixed by activation,
-    seed and widths) is built once and never trained.
+    The network is ``make_mlp(widths, activation, "pytorch", rng)`` in float64
+    (``activation`` one of ``activations.NAMES``, ``rng`` a seed); W_2 is the weight of
+    its second Linear layer, whose inputs h_1 = phi(z_1) are hidden units, and L is the
+    mean cross-entropy over the batch x (B, widths[0]), y (B,).
     """
-    if x.ndim != 2 or x.shape[1] != widths[0] or len(x) != len(y):
-        raise ValueError(f"need x (B, {widths[0]}) and y (B,), got {tuple(x.shape)}, "
-                         f"{tuple(y.shape)}")
-    model = _small_mlp(activation, seed, tuple(widths))
-    model.zero_grad(set_to_none=True)
-    h1 = model[1](model[0](x))  # (B, in)
+    model = _network(activation, rng, widths)
+    xt, yt = _batch(x, y, model)
+    h1 = model[1](model[0](xt))  # (B, in)
     z2 = model[2](h1)  # (B, out)
     z2.retain_grad()
     out = z2
     for m in list(model)[3:]:
         out = m(out)
-    torch.nn.functional.cross_entropy(out, y).backward()
-    grad = model[2].weight.grad.numpy().copy()
-    model.zero_grad(set_to_none=True)
-    return grad, z2.grad.numpy().copy(), h1.detach().numpy().copy()
+    torch.nn.functional.cross_entropy(out, yt).backward()
+    return (model[2].weight.grad.numpy().copy(), z2.grad.numpy().copy(),
+            h1.detach().numpy().copy())
 
 
-def mixed_sign_rows(grad: np.ndarray) -> int:
-    """Number of rows of ``grad`` with both a strictly positive and a strictly negative entry."""
-    grad = np.asarray(grad)
-    if grad.ndim != 2:
-        raise ValueError(f"grad must be a matrix (out, in), got shape {grad.shape}")
+def sgd_update(activation: str, x: ArrayLike, y: ArrayLike, lr: float = 1.0, rng: int = 0,
+               widths: Sequence[int] = SIGN_WIDTHS
+               ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The change (Delta W_l (out, in), Delta b_l (out,)) of every Linear layer after one
+    step of ``torch.optim.SGD`` with step ``lr`` on the mean cross-entropy of (x, y).
+
+    The network is that of :func:`layer_gradient`.  The changes are read off the
+    parameters before and after the step, as a reader watching the weights would see them.
+    """
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    model = _network(activation, rng, widths)
+    xt, yt = _batch(x, y, model)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    before = [(m.weight.detach().clone(), m.bias.detach().clone()) for m in linears]
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(xt), yt).backward()
+    opt.step()
+    return tuple(((m.weight.detach() - w).numpy(), (m.bias.detach() - b).numpy())
+                 for m, (w, b) in zip(linears, before, strict=True))
+
+
+def mixed_sign_rows(grad: ArrayLike) -> int:
+    """Number of rows of ``grad`` (out, in) with a strictly positive and a strictly
+    negative entry."""
+    grad = check_array("grad", grad, ndim=2, nonempty=False)
     return int(np.count_nonzero((grad > 0).any(axis=1) & (grad < 0).any(axis=1)))
 
 
 def single_example_counts(activation: str, num_examples: int = 12,
-                          seeds: tuple[int, ...] = (0, 1)) -> tuple[int, int]:
+                          rngs: Sequence[int] = (0, 1)) -> tuple[int, int]:
     """(mixed-sign rows, all rows) of dL/dW_2 over single examples (batch size 1), summed
-    over ``num_examples`` digits and the network seeds ``seeds``."""
+    over the first ``num_examples`` digits and the network seeds ``rngs``."""
+    num_examples = check_int("num_examples", num_examples, minimum=1)
     mixed = total = 0
     with limited_threads():
-        for seed in seeds:
+        for seed in rngs:
             for i in range(num_examples):
-                x, y = _digits_tensors(1, offset=i)
-                g = layer_gradient(activation, x, y, seed)[0]
+                g = layer_gradient(activation, *digits_batch(1, offset=i), rng=seed)[0]
                 mixed += mixed_sign_rows(g)
                 total += g.shape[0]
     return mixed, total
 
 
-def single_example_violations(activation: str, num_examples: int = 12,
-                              seeds: tuple[int, ...] = (0, 1)) -> int:
-    """Mixed-sign rows of dL/dW_2 summed over single examples (batch size 1) and seeds."""
-    return single_example_counts(activation, num_examples, seeds)[0]
-
-
-@claim("prop-single-example-sign", chapter="activations",
-       statement="one example: dL/dW = delta h^T, so h >= 0 makes every row one-signed",
-       method="exact", tolerance=0.0)
-def check_single_example_sign() -> float:
-    # exact count of rows with mixed signs, for non-negative hidden units (sigmoid, ReLU,
-    # softplus); the proposition says there are none
-    return float(sum(single_example_violations(a) for a in ("sigmoid", "relu", "softplus")))
-
-
 @lru_cache(maxsize=64)
-def one_signed_fraction(activation: str, batch_size: int, num_batches: int = 8,
-                        seed: int = 0) -> float:
-    """Fraction of rows of the minibatch gradient dL/dW_2 that are one-signed (all >= 0 or
-    all <= 0), over ``num_batches`` consecutive batches of digits."""
-    if batch_size < 1 or num_batches < 1:
-        raise ValueError("batch_size and num_batches must be positive")
+def _one_signed_fraction(activation: str, batch_size: int, num_batches: int,
+                         seed: int) -> float:
     rows = one_signed = 0
     with limited_threads():
         for k in range(num_batches):
-            x, y = _digits_tensors(batch_size, offset=k * batch_size)
-            g = layer_gradient(activation, x, y, seed)[0]
+            g = layer_gradient(activation, *digits_batch(batch_size, offset=k * batch_size),
+                               rng=seed)[0]
             rows += g.shape[0]
             one_signed += g.shape[0] - mixed_sign_rows(g)
     return one_signed / rows
+
+
+def one_signed_fraction(activation: str, batch_size: int, num_batches: int = 8,
+                        rng: int = 0) -> float:
+    """Fraction of rows of the minibatch gradient dL/dW_2 that are one-signed (all >= 0 or
+    all <= 0), over ``num_batches`` consecutive batches of digits (network seed ``rng``)."""
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    num_batches = check_int("num_batches", num_batches, minimum=1)
+    check_int("batch_size * num_batches", batch_size * num_batches, maximum=len(digits()[1]))
+    return _one_signed_fraction(check_choice("activation", activation, NAMES), batch_size,
+                                num_batches, check_int("rng", rng, minimum=0))
 
 
 # ---------------------------------------------------------------------------------------
 # The Hessian of a linear unit and its condition number.
 # ---------------------------------------------------------------------------------------
 
-def second_moment(mean, cov) -> np.ndarray:
-    """E[x x^T] = Sigma + mu mu^T, the Hessian of the squared loss of a linear unit."""
-    mean = np.asarray(mean, dtype=np.float64)
-    cov = np.asarray(cov, dtype=np.float64)
-    if mean.ndim != 1 or cov.shape != (mean.size, mean.size):
-        raise ValueError(f"need mean (n,) and cov (n, n), got {mean.shape} and {cov.shape}")
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
-        raise ValueError("mean and cov must be finite")
+def second_moment(mean: ArrayLike, cov: ArrayLike) -> np.ndarray:
+    """E[x x^T] = Sigma + mu mu^T (n, n), the Hessian of the squared loss of a linear unit.
+
+    ``mean`` (n,) is mu, ``cov`` (n, n) the symmetric covariance Sigma.
+    """
+    mean = check_array("mean", mean, ndim=1)
+    cov = check_array("cov", cov, shape=(mean.size, mean.size))
     if not np.allclose(cov, cov.T):
         raise ValueError("cov must be symmetric")
     return cov + np.outer(mean, mean)
 
 
-def condition_number(h: np.ndarray) -> float:
-    """kappa(H) = lambda_max / lambda_min of a symmetric positive definite H."""
-    h = np.asarray(h, dtype=np.float64)
-    if h.ndim != 2 or h.shape[0] != h.shape[1]:
+def condition_number(h: ArrayLike) -> float:
+    """kappa(H) = lambda_max / lambda_min of a symmetric positive definite H (n, n)."""
+    h = check_array("H", h, ndim=2)
+    if h.shape[0] != h.shape[1]:
         raise ValueError(f"H must be square, got shape {h.shape}")
+    if not np.allclose(h, h.T):
+        raise ValueError("H must be symmetric")
     with limited_threads():
         ev = np.linalg.eigvalsh(h)
     if ev[0] <= 0:
@@ -153,87 +191,36 @@ def condition_number(h: np.ndarray) -> float:
 
 
 def isotropic_condition(mean_sq_norm: float, variance: float) -> float:
-    """kappa(s^2 I + mu mu^T) = 1 + ||mu||^2 / s^2 (the proposition)."""
-    if not (variance > 0 and mean_sq_norm >= 0):
-        raise ValueError("need variance > 0 and mean_sq_norm >= 0")
+    """kappa(s^2 I + mu mu^T) = 1 + ||mu||^2 / s^2, with ``variance`` = s^2 > 0."""
+    mean_sq_norm = check_real("mean_sq_norm", mean_sq_norm, low=0.0)
+    variance = check_real("variance", variance, low=0.0, low_open=True)
     return 1.0 + mean_sq_norm / variance
 
 
-def conditioning_residual(n: int = 4, wrong: bool = False) -> float:
-    """Symbolic residual of the eigen-decomposition of H = s^2 I + mu mu^T in dimension n:
-    H mu = (s^2 + |mu|^2) mu,  H v_i = s^2 v_i for v_i = mu_1 e_i - mu_i e_1 (i >= 2),
-    and det[mu, v_2, ..., v_n] = (-1)^n mu_1^(n-2) |mu|^2 up to sign, so these n vectors
-    form a basis whenever mu_1 != 0.  ``wrong`` claims s^2 + |mu|^2 / 2 instead."""
-    if n < 2:
-        raise ValueError("n must be at least 2")
-    s = sp.Symbol("s", positive=True)
-    mu = sp.Matrix(sp.symbols(f"m0:{n}", real=True))
-    h = s**2 * sp.eye(n) + mu * mu.T
-    norm2 = (mu.T * mu)[0, 0]
-    top = s**2 + (norm2 / 2 if wrong else norm2)
-    exprs = list(h * mu - top * mu)
-    basis = [mu]
-    for i in range(1, n):
-        v = sp.zeros(n, 1)
-        v[i], v[0] = mu[0], -mu[i]
-        exprs += list(h * v - s**2 * v)
-        basis.append(v)
-    det = sp.Matrix.hstack(*basis).det()
-    exprs.append(sp.expand(det**2 - mu[0] ** (2 * (n - 2)) * norm2**2))
-    return symbolic_residual(exprs)
-
-
-@claim("prop-linear-unit-conditioning", chapter="activations",
-       statement="Sigma = s^2 I: eigenvalues of Sigma + mu mu^T are s^2, s^2+|mu|^2; "
-                 "kappa = 1 + |mu|^2/s^2",
-       method="symbolic", tolerance=0.0)
-def check_linear_unit_conditioning() -> float:
-    return conditioning_residual(4)
-
-
-def general_bound_violation(num_trials: int = 200, n: int = 6, seed: int = 0) -> float:
-    """Largest relative violation of  lambda_1(Sigma) <= lambda_1(H) <= lambda_2(Sigma) and
-    lambda_max(H) >= lambda_1(Sigma) + |mu|^2  over random Sigma (Wishart) and mu."""
-    rng = np.random.default_rng(seed)
-    worst = 0.0
-    with limited_threads():
-        for _ in range(num_trials):
-            a = rng.normal(size=(n, n + 2))
-            cov = a @ a.T / (n + 2)  # (n, n) positive definite
-            mu = rng.normal(size=n) * rng.uniform(0, 3)
-            lam = np.linalg.eigvalsh(cov)
-            ev = np.linalg.eigvalsh(second_moment(mu, cov))
-            scale = ev[-1]
-            worst = max(worst, (lam[0] - ev[0]) / scale, (ev[0] - lam[1]) / scale,
-                        (lam[0] + mu @ mu - ev[-1]) / scale)
-    return max(0.0, worst)
-
-
-@claim("cor-conditioning-general", chapter="activations",
-       statement="any Sigma: kappa(Sigma + mu mu^T) >= (lambda_1(Sigma) + |mu|^2) "
-                 "/ lambda_2(Sigma)",
-       method="numeric", tolerance=1e-12)
-def check_conditioning_general() -> float:
-    # eigvalsh is backward stable: eigenvalues of a 6 x 6 symmetric matrix are accurate to
-    # about n * eps * lambda_max = 6 * 2.2e-16 * lambda_max ~ 1.3e-15 relative; 1e-12
-    # leaves a wide margin and still catches any real violation.
-    return general_bound_violation()
-
-
 @lru_cache(maxsize=16)
-def unit_output_moments(activation: str, scale: float = 1.0) -> tuple[float, float]:
-    """(mean, variance) of phi(Z), Z ~ N(0, scale^2), by quadrature."""
-    m = gaussian_moment(activation, scale=scale)
-    from hiddenunits.activations import phi
+def _unit_output_moments(activation: str, scale: float) -> tuple[float, float]:
+    m = gaussian_moment(activation, 1, scale)
+    return m, gaussian_moment(activation, 2, scale) - m * m
 
-    m2 = gaussian_moment(activation, fn=lambda t: phi(activation, t) ** 2, scale=scale)
-    return m, m2 - m * m
+
+def unit_output_moments(activation: str, scale: float = 1.0) -> tuple[float, float]:
+    """(mean, variance) of phi(Z), Z ~ N(0, scale^2), by Gauss quadrature.
+
+    ``activation`` is one of ``activations.NAMES``.
+    """
+    return _unit_output_moments(check_choice("activation", activation, NAMES),
+                                check_real("scale", scale, low=0.0, low_open=True))
 
 
 def layer_input_condition(activation: str, width: int, scale: float = 1.0) -> float:
-    """kappa(E[h h^T]) for a layer of ``width`` independent units h_i = phi(Z_i)."""
-    if width < 1:
-        raise ValueError("width must be positive")
+    """kappa(E[h h^T]) for a layer of ``width`` independent units h_i = phi(Z_i).
+
+    Z_i ~ N(0, scale^2); ``activation`` is one of ``activations.NAMES``: ``"sigmoid"``,
+    ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"softplus"``, ``"elu"``, ``"gelu"``,
+    ``"silu"``.  By the isotropic formula, 1 + width m^2 / v with m, v the mean and
+    variance of phi(Z) (1 for a single unit).
+    """
+    width = check_int("width", width, minimum=1)
     m, v = unit_output_moments(activation, scale)
     return isotropic_condition(width * m * m, v) if width > 1 else 1.0
 
@@ -247,37 +234,49 @@ class TwoWeightProblem:
     """L(w) = E[(w^T x - t)^2] / 2 with x ~ N(m 1, s^2 I) in R^2 and t = w*^T x."""
 
     mean: float = 0.5
+    """m, the common mean of both inputs."""
     std: float = 0.2
+    """s > 0, the standard deviation of each input."""
     w_star: tuple[float, float] = (1.0, -1.0)
+    """The target weights w*."""
 
     def __post_init__(self):
-        if not (math.isfinite(self.mean) and self.std > 0 and math.isfinite(self.std)):
-            raise ValueError(f"need a finite mean and std > 0: {self}")
+        check_real("mean", self.mean)
+        check_real("std", self.std, low=0.0, low_open=True)
+        w = check_array("w_star", self.w_star, shape=(2,))
+        object.__setattr__(self, "w_star", (float(w[0]), float(w[1])))
 
     @property
     def hessian(self) -> np.ndarray:
+        """H = s^2 I + m^2 1 1^T (2, 2)."""
         return second_moment(np.full(2, self.mean), self.std**2 * np.eye(2))
 
-    def loss(self, w) -> np.ndarray:
+    def loss(self, w: ArrayLike) -> float | np.ndarray:
         """L(w) = (w - w*)^T H (w - w*) / 2 for w (..., 2)."""
-        e = np.asarray(w, dtype=np.float64) - np.array(self.w_star)
-        return 0.5 * np.einsum("...i,ij,...j->...", e, self.hessian, e)
+        w = check_array("w", w)
+        if w.shape[-1:] != (2,):
+            raise ValueError(f"w must have shape (..., 2), got {w.shape}")
+        e = w - np.array(self.w_star)
+        out = 0.5 * np.einsum("...i,ij,...j->...", e, self.hessian, e)
+        return float(out) if out.ndim == 0 else out
 
     def best_step(self) -> float:
         """eta = 2 / (lambda_min + lambda_max), the step with the best worst-case rate."""
         ev = np.linalg.eigvalsh(self.hessian)
-        return 2.0 / (ev[0] + ev[-1])
+        return float(2.0 / (ev[0] + ev[-1]))
 
 
-def gd_path(hessian: np.ndarray, w_star, w0, lr: float, steps: int) -> np.ndarray:
-    """Gradient descent w <- w - lr H (w - w*) on a quadratic; returns (steps + 1, n)."""
-    hessian = np.asarray(hessian, dtype=np.float64)
-    w = np.asarray(w0, dtype=np.float64).copy()
-    w_star = np.asarray(w_star, dtype=np.float64)
-    if hessian.shape != (w.size, w.size) or w_star.shape != w.shape:
-        raise ValueError("hessian (n, n), w_star (n,) and w0 (n,) must agree")
-    if not (lr > 0 and steps >= 0):
-        raise ValueError("need lr > 0 and steps >= 0")
+def gd_path(hessian: ArrayLike, w_star: ArrayLike, w0: ArrayLike, lr: float,
+            steps: int) -> np.ndarray:
+    """Gradient descent w <- w - lr H (w - w*) on a quadratic; returns (steps + 1, n).
+
+    ``hessian`` (n, n), ``w_star`` (n,), ``w0`` (n,).
+    """
+    w = check_array("w0", w0, ndim=1)
+    hessian = check_array("hessian", hessian, shape=(w.size, w.size))
+    w_star = check_array("w_star", w_star, shape=(w.size,))
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    steps = check_int("steps", steps, minimum=0)
     path = [w.copy()]
     for _ in range(steps):
         w = w - lr * hessian @ (w - w_star)
@@ -285,14 +284,21 @@ def gd_path(hessian: np.ndarray, w_star, w0, lr: float, steps: int) -> np.ndarra
     return np.array(path)
 
 
-def sgd_path(problem: TwoWeightProblem, w0, lr: float, steps: int, seed: int = 0
-             ) -> np.ndarray:
-    """Single-example SGD w <- w - lr (w^T x - t) x with fresh x ~ N(m 1, s^2 I)."""
-    rng = np.random.default_rng(seed)
-    w = np.asarray(w0, dtype=np.float64).copy()
+def sgd_path(problem: TwoWeightProblem, w0: ArrayLike, lr: float, steps: int,
+             rng: int | np.random.Generator = 0) -> np.ndarray:
+    """Single-example SGD w <- w - lr (w^T x - t) x with fresh x ~ N(m 1, s^2 I).
+
+    Returns (steps + 1, 2); ``rng`` is a seed or a numpy Generator.
+    """
+    if not isinstance(problem, TwoWeightProblem):
+        raise ValueError(f"problem must be a TwoWeightProblem, got {type(problem).__name__}")
+    w = check_array("w0", w0, shape=(2,))
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    steps = check_int("steps", steps, minimum=0)
+    gen = check_rng(rng)
     path = [w.copy()]
     for _ in range(steps):
-        x = problem.mean + problem.std * rng.normal(size=2)
+        x = problem.mean + problem.std * gen.normal(size=2)
         w = w - lr * (w @ x - np.dot(problem.w_star, x)) * x
         path.append(w.copy())
     return np.array(path)
@@ -305,15 +311,20 @@ def sigmoid_like_problem(centred: bool = False) -> TwoWeightProblem:
     return TwoWeightProblem(mean=0.0 if centred else 0.5, std=s)
 
 
-ZIGZAG_START = (-1.0, 0.3)  # w_0 of the figure: off both axes of the valley
+ZIGZAG_START = (-1.0, 0.3)
+"""w_0 of the two-weight experiments: off both axes of the valley."""
 
 
-def iterations_to(problem: TwoWeightProblem, tol: float = 1e-3, w0=ZIGZAG_START,
-                  max_steps: int = 100_000) -> int:
+def iterations_to(problem: TwoWeightProblem, tol: float = 1e-3,
+                  w0: ArrayLike = ZIGZAG_START, max_steps: int = 100_000) -> int:
     """GD steps at the best step size until ||w - w*|| <= tol ||w0 - w*||."""
+    if not isinstance(problem, TwoWeightProblem):
+        raise ValueError(f"problem must be a TwoWeightProblem, got {type(problem).__name__}")
+    tol = check_real("tol", tol, low=0.0, low_open=True)
+    w = check_array("w0", w0, shape=(2,))
+    max_steps = check_int("max_steps", max_steps, minimum=0)
     w_star = np.array(problem.w_star)
-    e0 = np.linalg.norm(np.asarray(w0) - w_star)
-    w = np.asarray(w0, dtype=np.float64)
+    e0 = np.linalg.norm(w - w_star)
     lr, h = problem.best_step(), problem.hessian
     for k in range(max_steps + 1):
         if np.linalg.norm(w - w_star) <= tol * e0:
@@ -322,101 +333,66 @@ def iterations_to(problem: TwoWeightProblem, tol: float = 1e-3, w0=ZIGZAG_START,
     raise ValueError(f"no convergence in {max_steps} steps")
 
 
-def gd_rate_violation(hessian: np.ndarray, w0, steps: int = 60,
-                      rho_scale: float = 1.0) -> float:
-    """max_k (||e_k|| - rho^k ||e_0||) / ||e_0|| with rho = (kappa - 1)/(kappa + 1), for GD
-    at the best step size on (w - w*)^T H (w - w*)/2 with w* = 0 (<= 0 by the proposition;
-    measured relative to ||e_0|| so that rho = 0, kappa = 1, needs no division by 0).
-    ``rho_scale`` < 1 claims a faster rate than the true one (to show the check can fail).
-    """
-    hessian = np.asarray(hessian, dtype=np.float64)
-    ev = np.linalg.eigvalsh(hessian)
-    if ev[0] <= 0:
-        raise ValueError("the Hessian must be positive definite")
-    kappa = ev[-1] / ev[0]
-    rho = rho_scale * (kappa - 1) / (kappa + 1)
-    path = gd_path(hessian, np.zeros(len(w0)), w0, 2 / (ev[0] + ev[-1]), steps)
-    e = np.linalg.norm(path, axis=1)
-    return float(np.max(e - rho ** np.arange(steps + 1) * e[0]) / e[0])
-
-
-@claim("prop-gd-rate", chapter="activations",
-       statement="GD with eta = 2/(l_min + l_max): ||w_k - w*|| <= ((k-1)/(k+1))^k ||w_0 - w*||",
-       method="numeric", tolerance=1e-12)
-def check_gd_rate() -> float:
-    # Each step adds a round-off of a few eps * ||e_0|| to ||e_k||; over 60 steps that is
-    # below 60 * 4 * 1.1e-16 = 2.7e-14 of ||e_0||, so 1e-12 still detects any violation.
-    rng = np.random.default_rng(0)
-    worst = -np.inf
-    cases = [(TwoWeightProblem().hessian, (1.0, -1.0)), (TwoWeightProblem().hessian, (1.0, 1.0)),
-             (TwoWeightProblem(mean=0.0).hessian, (1.0, -1.0))]
-    for _ in range(20):
-        a = rng.normal(size=(5, 5))
-        cases.append((a @ a.T + 0.1 * np.eye(5), rng.normal(size=5)))
-    with limited_threads():
-        for h, w0 in cases:
-            worst = max(worst, gd_rate_violation(h, w0))
-    return max(0.0, worst)
-
-
-@figure("activations")
-def fig_zigzag_paths() -> Figure:
-    """GD and single-example SGD on the two-weight problem, non-centred vs centred inputs."""
-    fig, axes = new_figure(1, 2, height=3.3, sharey=True)
-    w0 = np.array(ZIGZAG_START)
-    for ax, centred in zip(axes, (False, True), strict=True):
-        prob = sigmoid_like_problem(centred)
-        m, s = prob.mean, prob.std
-        title = "centred, $m = 0$" if centred else f"non-centred, $m = {m:g}$"
-        g1, g2 = np.meshgrid(np.linspace(-1.5, 2.0, 200), np.linspace(-2.0, 1.5, 200))
-        levels = float(prob.loss(w0)) * np.array([0.01, 0.04, 0.1, 0.25, 0.5, 1.0, 1.6])
-        ax.contour(g1, g2, prob.loss(np.stack([g1, g2], -1)), levels=levels,
-                   colors=COLORS["grey"], linewidths=0.6)
-        gd = gd_path(prob.hessian, prob.w_star, w0, prob.best_step(), 25)
-        sgd = sgd_path(prob, w0, lr=0.5 / (2 * m * m + 2 * s * s), steps=60, seed=1)
-        ax.plot(sgd[:, 0], sgd[:, 1], "-", color=COLORS["orange"], lw=1.0,
-                label="SGD, one example per step")
-        ax.plot(gd[:, 0], gd[:, 1], "o-", color=COLORS["blue"], ms=3, lw=1.2,
-                label="GD, best step")
-        ax.plot(*prob.w_star, "*", color=COLORS["vermillion"], ms=10)
-        kappa = condition_number(prob.hessian)
-        ax.set(xlabel="$w_1$", title=f"{title}, $\\kappa = {kappa:.1f}$", aspect="equal")
-    axes[0].set_ylabel("$w_2$")
-    axes[0].legend(loc="lower left")
-    return fig
-
-
 # ---------------------------------------------------------------------------------------
 # Newton's method is affine invariant; gradient descent is not.
 # ---------------------------------------------------------------------------------------
 
+Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
+"""A function theta (p,) -> (f, grad f (p,), Hessian f (p, p))."""
+
+
 @dataclass(frozen=True)
 class LogisticProblem:
     """f(theta) = mean_i softplus(-y_i (w^T x_i + b)) + lam |theta|^2 / 2, theta = (w, b),
-    on N points x ~ N(mu, I) in R^2 with labels from a fixed linear rule."""
+    on N points x ~ N(mu 1, I) in R^2 with labels from a fixed linear rule."""
 
     num_points: int = 200
+    """N."""
     mean: float = 3.0
+    """mu, the common mean of both inputs."""
     lam: float = 1e-2
+    """The L2 penalty (> 0, so that f is strongly convex)."""
     seed: int = 0
+    """Seed of the points and of the label noise."""
+
+    def __post_init__(self):
+        check_int("num_points", self.num_points, minimum=2)
+        check_real("mean", self.mean)
+        check_real("lam", self.lam, low=0.0, low_open=True)
+        check_seed(self.seed)
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points x (N, 2) and labels y (N,) in {-1, +1}."""
         rng = np.random.default_rng(self.seed)
         x = self.mean + rng.normal(size=(self.num_points, 2))  # (N, 2)
         logits = 2.0 * (x[:, 0] - x[:, 1]) + 0.5 * rng.normal(size=self.num_points)
         return x, np.where(logits > 0, 1.0, -1.0)
 
     def design(self, centred: bool = False) -> np.ndarray:
-        """Rows (x_i, 1), or (x_i - mean of x, 1) when ``centred``."""
+        """Rows (x_i, 1), or (x_i - mean of x, 1) when ``centred``: (N, 3)."""
         x, _ = self.data()
         if centred:
             x = x - x.mean(axis=0)
         return np.hstack([x, np.ones((len(x), 1))])  # (N, 3)
 
+    def derivatives(self, centred: bool = False) -> Derivatives:
+        """theta -> (f, grad f, Hessian f) on the raw (or centred) design."""
+        design, (_, y) = self.design(centred), self.data()
+        return lambda theta: logistic_derivatives(theta, design, y, self.lam)
 
-def logistic_derivatives(theta: np.ndarray, design: np.ndarray, y: np.ndarray, lam: float
+
+def logistic_derivatives(theta: ArrayLike, design: ArrayLike, y: ArrayLike, lam: float
                          ) -> tuple[float, np.ndarray, np.ndarray]:
-    """(f, grad f, Hessian f) of the regularised logistic loss."""
+    """(f, grad f (p,), Hessian f (p, p)) of the regularised logistic loss.
+
+    ``theta`` (p,), ``design`` (N, p), labels ``y`` (N,) in {-1, +1}, penalty ``lam`` >= 0.
+    """
+    theta = check_array("theta", theta, ndim=1)
+    design = check_array("design", design, shape=(None, theta.size))
+    y = check_array("y", y, shape=(len(design),))
+    if not np.all(np.abs(y) == 1):
+        raise ValueError("y must hold labels -1 and +1")
+    lam = check_real("lam", lam, low=0.0)
     margins = y * (design @ theta)  # (N,)
     s = special.expit(-margins)  # sigma(-margin)
     f = float(np.mean(np.logaddexp(0.0, -margins)) + 0.5 * lam * theta @ theta)
@@ -425,108 +401,109 @@ def logistic_derivatives(theta: np.ndarray, design: np.ndarray, y: np.ndarray, l
     return f, grad, hess
 
 
-def newton_path(fun, theta0, steps: int) -> np.ndarray:
-    """Newton iterates theta <- theta - H^{-1} grad for ``fun(theta) -> (f, grad, hess)``."""
-    theta = np.asarray(theta0, dtype=np.float64).copy()
+def _path(fun: Derivatives, theta0: ArrayLike, steps: int,
+          step: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    if not callable(fun):
+        raise ValueError(f"fun must be callable, got {type(fun).__name__}")
+    theta = check_array("theta0", theta0, ndim=1).copy()
+    steps = check_int("steps", steps, minimum=0)
     path = [theta.copy()]
-    for _ in range(steps):
-        _, g, h = fun(theta)
-        theta = theta - np.linalg.solve(h, g)
-        path.append(theta.copy())
+    with limited_threads():
+        for _ in range(steps):
+            _, g, h = fun(theta)
+            theta = theta - step(g, h)
+            path.append(theta.copy())
     return np.array(path)
 
 
-def affine_pullback(fun, a: np.ndarray, c: np.ndarray):
-    """g(u) = f(A u + c) with its gradient A^T grad f and Hessian A^T H A."""
-    def g(u):
+def newton_path(fun: Derivatives, theta0: ArrayLike, steps: int) -> np.ndarray:
+    """Newton iterates theta <- theta - H^{-1} grad for ``fun(theta) -> (f, grad, hess)``;
+    returns (steps + 1, p)."""
+    return _path(fun, theta0, steps, lambda g, h: np.linalg.solve(h, g))
+
+
+def gradient_path(fun: Derivatives, theta0: ArrayLike, lr: float, steps: int) -> np.ndarray:
+    """Gradient-descent iterates theta <- theta - lr grad; returns (steps + 1, p)."""
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    return _path(fun, theta0, steps, lambda g, h: lr * g)
+
+
+def affine_pullback(fun: Derivatives, a: ArrayLike, c: ArrayLike) -> Derivatives:
+    """g(u) = f(A u + c) with its gradient A^T grad f and Hessian A^T H A.
+
+    ``a`` (p, p) invertible, ``c`` (p,).
+    """
+    if not callable(fun):
+        raise ValueError(f"fun must be callable, got {type(fun).__name__}")
+    a = check_array("a", a, ndim=2)
+    if a.shape[0] != a.shape[1] or np.linalg.matrix_rank(a) < a.shape[0]:
+        raise ValueError(f"a must be a square invertible matrix, got shape {a.shape}")
+    c = check_array("c", c, shape=(a.shape[0],))
+
+    def g(u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         f, grad, hess = fun(a @ u + c)
         return f, a.T @ grad, a.T @ hess @ a
+
     return g
 
 
 def centring_map(problem: LogisticProblem) -> np.ndarray:
-    """A with theta = A u: u = (w, b') of the centred model w^T (x - xbar) + b' equals the
-    non-centred model w^T x + b for b = b' - w^T xbar."""
-    xbar = problem.data()[0].mean(axis=0)
+    """A (3, 3) with theta = A u: u = (w, b') of the centred model w^T (x - xbar) + b'
+    equals the non-centred model w^T x + b for b = b' - w^T xbar."""
+    xbar = _check_problem(problem).data()[0].mean(axis=0)
     a = np.eye(3)
     a[2, :2] = -xbar
     return a
 
 
-def newton_invariance_error(problem: LogisticProblem = LogisticProblem(), steps: int = 8,
-                            seed: int = 0) -> float:
-    """max_k ||theta_k - (A u_k + c)|| / max(1, ||theta_k||) for Newton on f and on
-    g(u) = f(A u + c): the centring map (c = 0) and a random invertible A with shift c."""
-    _, y = problem.data()
-    design = problem.design()
+def _check_problem(problem: LogisticProblem) -> LogisticProblem:
+    if not isinstance(problem, LogisticProblem):
+        raise ValueError(f"problem must be a LogisticProblem, got {type(problem).__name__}")
+    return problem
 
-    def f(t):
-        return logistic_derivatives(t, design, y, problem.lam)
 
-    rng = np.random.default_rng(seed)
-    maps = [(centring_map(problem), np.zeros(3)),
-            (np.eye(3) + 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3))]
-    worst = 0.0
+def _first_order_step(problem: LogisticProblem, centred: bool) -> float:
+    # 1 / beta with beta >= the largest eigenvalue of every Hessian of f (sigma' <= 1/4)
+    design, n = problem.design(centred), problem.num_points
     with limited_threads():
-        for a, c in maps:
-            u0 = 0.1 * rng.normal(size=3)
-            u_path = newton_path(affine_pullback(f, a, c), u0, steps)
-            t_path = newton_path(f, a @ u0 + c, steps)
-            mapped = u_path @ a.T + c
-            err = np.linalg.norm(t_path - mapped, axis=1) / np.maximum(
-                1.0, np.linalg.norm(t_path, axis=1))
-            worst = max(worst, float(err.max()))
-    return worst
+        return 1.0 / (np.linalg.eigvalsh(design.T @ design / n)[-1] / 4 + problem.lam)
 
 
-@claim("prop-newton-affine", chapter="activations",
-       statement="Newton on g(u) = f(Au + c) gives theta_k = A u_k + c (affine invariance)",
-       method="numeric", tolerance=1e-10)
-def check_newton_affine() -> float:
-    # Each Newton step solves a 3 x 3 system whose condition number here is below 1e4, so
-    # its relative round-off is below 1e4 * 2.2e-16 = 2.2e-12; eight contracting steps keep
-    # the accumulated error under ~1e-11, and 1e-10 leaves a factor of 10.
-    return newton_invariance_error()
+def _iterations(fun: Derivatives, step: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                tol: float, max_steps: int) -> int:
+    theta = np.zeros(3)
+    with limited_threads():
+        for k in range(max_steps + 1):
+            _, g, h = fun(theta)
+            if np.linalg.norm(g) <= tol:
+                return k
+            theta = theta - step(g, h)
+    raise ValueError(f"no convergence in {max_steps} steps")
 
 
 def gd_iterations(problem: LogisticProblem, centred: bool, tol: float = 1e-6,
                   max_steps: int = 200_000) -> int:
     """Gradient-descent steps (step 1/beta, beta a bound on the Hessian's largest eigenvalue)
     until ||grad|| <= tol, from theta = 0."""
-    design = problem.design(centred)
-    _, y = problem.data()
-    with limited_threads():
-        beta = np.linalg.eigvalsh(design.T @ design / len(y))[-1] / 4 + problem.lam
-        theta = np.zeros(3)
-        for k in range(max_steps + 1):
-            _, g, _ = logistic_derivatives(theta, design, y, problem.lam)
-            if np.linalg.norm(g) <= tol:
-                return k
-            theta = theta - g / beta
-    raise ValueError(f"no convergence in {max_steps} steps")
+    lr = _first_order_step(_check_problem(problem), centred)
+    return _iterations(problem.derivatives(centred), lambda g, h: lr * g,
+                       check_real("tol", tol, low=0.0, low_open=True),
+                       check_int("max_steps", max_steps, minimum=0))
 
 
 def newton_iterations(problem: LogisticProblem, centred: bool, tol: float = 1e-6,
                       max_steps: int = 100) -> int:
     """Newton steps until ||grad|| <= tol, from theta = 0."""
-    design = problem.design(centred)
-    _, y = problem.data()
-    theta = np.zeros(3)
-    with limited_threads():
-        for k in range(max_steps + 1):
-            _, g, h = logistic_derivatives(theta, design, y, problem.lam)
-            if np.linalg.norm(g) <= tol:
-                return k
-            theta = theta - np.linalg.solve(h, g)
-    raise ValueError(f"no convergence in {max_steps} steps")
+    return _iterations(_check_problem(problem).derivatives(centred),
+                       lambda g, h: np.linalg.solve(h, g),
+                       check_real("tol", tol, low=0.0, low_open=True),
+                       check_int("max_steps", max_steps, minimum=0))
 
 
 def sigmoid_square_loss(w: float) -> tuple[float, float, float]:
     """(L, L', L'') of L(w) = (1 - sigma(w))^2 / 2, a saturating unit with target 1."""
-    w = float(w)
-    if not math.isfinite(w):
-        raise ValueError("w must be finite")
-    s = 1.0 / (1.0 + math.exp(-w))
+    w = check_real("w", w)
+    s = float(special.expit(w))
     loss = 0.5 * (1 - s) ** 2
     d1 = -s * (1 - s) ** 2
     d2 = -s * (1 - s) ** 2 * (1 - 3 * s)

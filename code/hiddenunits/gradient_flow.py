@@ -8,53 +8,67 @@ delta_l = S_l W_{l+1}^T delta_{l+1} with S_l = diag(phi'(z_l)); for the sigmoid
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from scipy import optimize
 
-from hiddenunits.activations import LABELS, NAMES, dphi
-from hiddenunits.claims import claim
+from hiddenunits.activations import NAMES, dphi
 from hiddenunits.data import digits
-from hiddenunits.figures import figure
-from hiddenunits.nets import make_mlp
-from hiddenunits.style import COLORS, new_figure
+from hiddenunits.nets import MLPConfig
 from hiddenunits.threads import limited_threads
+from hiddenunits.validation import check_choice, check_int, check_real, check_seed
 
 _TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
 
 @dataclass(frozen=True)
 class DeepNet:
-    """A random deep net z_l = W_l h_{l-1}, h_l = phi(z_l), W_l ~ N(0, g^2/n) i.i.d."""
+    """A random deep net z_l = W_l h_{l-1}, h_l = phi(z_l), W_l ~ N(0, g^2/n) i.i.d.
 
-    depth: int = 10  # number of hidden layers D
-    width: int = 100  # n: every layer is n x n
-    weight_scale: float = 1.0  # g
-    num_examples: int = 64  # inputs x ~ N(0, I_n)
+    There are ``depth`` hidden layers l = 1..D, all of width n, no biases and no output
+    layer: the loss is L = sum_i c_i . h_D(x_i) with random c_i.
+    """
+
+    depth: int = 10
+    """D, the number of hidden layers (>= 1)."""
+    width: int = 100
+    """n: every layer is n x n."""
+    weight_scale: float = 1.0
+    """g > 0."""
+    num_examples: int = 64
+    """Inputs x ~ N(0, I_n)."""
     seed: int = 0
+    """Seed of the weights, the inputs and the c_i."""
     activation: str = "sigmoid"
+    """``"sigmoid"``, ``"tanh"`` or ``"relu"``."""
 
     def __post_init__(self):
-        if self.depth < 1 or self.width < 1 or self.num_examples < 1:
-            raise ValueError(f"depth, width and num_examples must be positive: {self}")
-        if not (math.isfinite(self.weight_scale) and self.weight_scale > 0):
-            raise ValueError(f"weight_scale must be positive and finite: {self}")
-        if self.activation not in _TORCH_ACT:
-            raise ValueError(f"activation must be one of {sorted(_TORCH_ACT)}: {self}")
+        check_int("depth", self.depth, minimum=1)
+        check_int("width", self.width, minimum=1)
+        check_real("weight_scale", self.weight_scale, low=0.0, low_open=True)
+        check_int("num_examples", self.num_examples, minimum=1)
+        check_seed(self.seed)
+        check_choice("activation", self.activation, _TORCH_ACT)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 @lru_cache(maxsize=64)
-def backprop_deltas(net: DeepNet) -> tuple[list[np.ndarray], list[np.ndarray],
-                                           list[np.ndarray]]:
-    """(weights W_l (n, n), pre-activations z_l (N, n), errors delta_l (N, n)), l = 1..L.
+def backprop_deltas(net: DeepNet) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...],
+                                           tuple[np.ndarray, ...]]:
+    """(weights W_l (n, n), pre-activations z_l (N, n), errors delta_l (N, n)), l = 1..D.
 
-    The loss is L = sum_i c_i . h_D(x_i) with random c_i, so delta_D is arbitrary; the
-    deltas come from PyTorch's autograd in float64 (not from the recursion above).
+    The deltas come from PyTorch's autograd in float64 (not from the recursion above).
+    Cached; the arrays are read-only.
     """
+    if not isinstance(net, DeepNet):
+        raise ValueError(f"net must be a DeepNet, got {type(net).__name__}")
     rng = np.random.default_rng(net.seed)
     n = net.width
     weights = [rng.normal(0.0, net.weight_scale / math.sqrt(n), (n, n))
@@ -71,45 +85,9 @@ def backprop_deltas(net: DeepNet) -> tuple[list[np.ndarray], list[np.ndarray],
             zs.append(z)
             h = act(z)
         (h * c).sum().backward()
-    return (weights, [z.detach().numpy() for z in zs], [z.grad.numpy() for z in zs])
-
-
-def bound_ratios(net: DeepNet, factor: float = 0.25) -> np.ndarray:
-    """||delta_i|| / (prod_{l=i+1}^{j} factor ||W_l||_op  ||delta_j||) over all examples
-    and all layer pairs i < j (the theorem says <= 1 for the sigmoid and factor 1/4)."""
-    if not (math.isfinite(factor) and factor > 0):
-        raise ValueError(f"factor must be positive and finite, got {factor!r}")
-    if net.depth < 2:
-        raise ValueError("the bound compares two layers: need depth >= 2")
-    weights, _, deltas = backprop_deltas(net)
-    with limited_threads():
-        gains = [factor * np.linalg.norm(w, 2) for w in weights]  # factor ||W_l||_op
-    norms = np.stack([np.linalg.norm(d, axis=1) for d in deltas])  # (L, N)
-    ratios = []
-    for i in range(net.depth):
-        for j in range(i + 1, net.depth):
-            bound = np.prod(gains[i + 1:j + 1]) * norms[j]  # (N,)
-            # where sigma' underflows both sides are 0 and 0 <= 0 holds: ratio 0, not 0/0
-            ratio = np.divide(norms[i], bound, out=np.zeros_like(bound), where=bound > 0)
-            ratio[(bound == 0) & (norms[i] > 0)] = np.inf  # a violation, never hidden
-            ratios.append(ratio)
-    return np.concatenate(ratios)
-
-
-THEOREM_NETS = tuple(DeepNet(depth=d, width=n, weight_scale=g, num_examples=8, seed=s)
-                     for s, (d, n, g) in enumerate(
-                         [(d, n, g) for d in (2, 5, 12) for n in (4, 32)
-                          for g in (0.5, 2.0, 8.0, 32.0)]))
-
-
-@claim("thm-sigmoid-vanishing", chapter="activations",
-       statement="sigmoid nets: ||delta_i|| <= prod_{l=i+1}^{j} (||W_l||_op/4) ||delta_j||",
-       method="numeric", tolerance=1e-12)
-def check_sigmoid_vanishing() -> float:
-    # Norms of float64 products of <= 12 matrices of width <= 32: relative round-off is at
-    # most about depth * width * eps = 12 * 32 * 1.1e-16 = 4e-14, far below 1e-12.
-    worst = max(float(bound_ratios(net).max()) for net in THEOREM_NETS)
-    return max(0.0, worst - 1.0)
+    return (tuple(_read_only(w) for w in weights),
+            tuple(_read_only(z.detach().numpy()) for z in zs),
+            tuple(_read_only(z.grad.numpy()) for z in zs))
 
 
 # ---------------------------------------------------------------------------------------
@@ -118,9 +96,7 @@ def check_sigmoid_vanishing() -> float:
 
 def gain_window_length(w: float) -> float:
     """Length of {h : |w| sigma'(w h + b) >= 1}: (4/|w|) arccosh(sqrt(|w|)/2), 0 if |w| < 4."""
-    w = abs(float(w))
-    if not math.isfinite(w):
-        raise ValueError("w must be finite")
+    w = abs(check_real("w", w))
     if w < 4.0:
         return 0.0
     return 4.0 / w * math.acosh(math.sqrt(w) / 2.0)
@@ -137,48 +113,58 @@ def widest_gain_window() -> tuple[float, float]:
     return 4 * u * u, math.acosh(u) / u**2
 
 
-def measured_window_length(w: float, b: float = 0.0, step: float = 1e-5) -> float:
-    """The gain window measured on a grid of h with spacing ``step`` (brute force)."""
-    if not step > 0:
-        raise ValueError("step must be positive")
-    h = np.arange(-8.0, 8.0, step) - b / w if w != 0 else np.arange(-8.0, 8.0, step)
-    gain = abs(w) * dphi("sigmoid", w * h + b)
-    return float(np.count_nonzero(gain >= 1.0) * step)
+def gain_window(w: float, b: float = 0.0, lo: float = -8.0, hi: float = 8.0,
+                step: float = 1e-3) -> tuple[float, float] | None:
+    """The interval {h in [lo, hi] : |w| sigma'(w h + b) >= 1}, found without its formula.
+
+    A scan of h with spacing ``step`` brackets the ends of the set, and Brent's method
+    locates them to round-off; None when the scan finds no h with gain >= 1 (the set
+    is an interval or empty, since sigma' is unimodal).
+    """
+    w, b = check_real("w", w), check_real("b", b)
+    lo, hi = check_real("lo", lo), check_real("hi", hi)
+    step = check_real("step", step, low=0.0, low_open=True)
+    if not lo < hi:
+        raise ValueError(f"need lo < hi, got {lo} and {hi}")
+
+    def excess(h: float) -> float:
+        return abs(w) * dphi("sigmoid", w * h + b) - 1.0
+
+    h = np.arange(lo, hi + step / 2, step)
+    inside = np.flatnonzero(abs(w) * dphi("sigmoid", w * h + b) >= 1.0)
+    if inside.size == 0:
+        return None
+    first, last = inside[0], inside[-1]
+    if first == 0 or last == h.size - 1:
+        raise ValueError("the window reaches the end of the scan: widen [lo, hi]")
+    left = optimize.brentq(excess, h[first - 1], h[first], xtol=1e-15, rtol=1e-15)
+    right = optimize.brentq(excess, h[last], h[last + 1], xtol=1e-15, rtol=1e-15)
+    return left, right
 
 
-@claim("cor-sigmoid-gain-window", chapter="activations",
-       statement="|w| sigma'(wh+b) >= 1 needs |w| >= 4 and h in a window of length <= l*",
-       method="numeric", tolerance=2e-4)
-def check_gain_window() -> float:
-    # A grid of spacing 1e-5 measures an interval's length to within 2 spacings = 2e-5 per
-    # window; the maximum over the w-grid (spacing 0.01 near a smooth maximum) is within
-    # ~1e-5 of l*. Tolerance 2e-4 covers both with a factor >= 5.
-    err = 0.0
-    for w, b in [(1.0, 0.0), (3.99, 1.0), (4.5, -2.0), (6.0, 0.5), (-10.0, 3.0), (50.0, 0.0)]:
-        err = max(err, abs(measured_window_length(w, b) - gain_window_length(w)))
-    w_star, l_star = widest_gain_window()
-    ws = np.arange(4.0, 40.0, 0.01)
-    lengths = np.array([gain_window_length(w) for w in ws])
-    err = max(err, abs(lengths.max() - l_star), abs(ws[lengths.argmax()] - w_star) / 100)
-    err = max(err, abs(measured_window_length(w_star) - l_star))
-    return err
+def measured_window_length(w: float, b: float = 0.0, step: float = 1e-3) -> float:
+    """Length of :func:`gain_window` (0 when there is none)."""
+    window = gain_window(w, b, step=step)
+    return 0.0 if window is None else window[1] - window[0]
 
 
 # ---------------------------------------------------------------------------------------
 # Measurements for the figures.
 # ---------------------------------------------------------------------------------------
 
-ESCAPE_SETUP = {"depth": 10, "width": 100, "num_examples": 200}
+ESCAPE_NET = DeepNet(depth=10, width=100, num_examples=200)
+"""The random sigmoid nets of the escape experiment (the weight scale varies)."""
+ESCAPE_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+"""The weight scales g of the escape experiment."""
 
 
 @lru_cache(maxsize=64)
-def escape_curve(weight_scale: float, depth: int = ESCAPE_SETUP["depth"],
-                 width: int = ESCAPE_SETUP["width"],
-                 num_examples: int = ESCAPE_SETUP["num_examples"],
-                 seed: int = 0) -> tuple[float, float, float]:
-    """(median ||delta_1||/||delta_D||, the bound prod (||W_l||/4), mean saturated fraction)
-    for a random sigmoid net; a unit is saturated when sigma'(z) < 1% of its maximum 1/4."""
-    net = DeepNet(depth, width, weight_scale, num_examples, seed)
+def escape_curve(net: DeepNet) -> tuple[float, float, float]:
+    """(median ||delta_1||/||delta_D||, the bound prod_{l>=2} ||W_l||/4, mean saturated
+    fraction) for a random sigmoid ``net``; a unit is saturated when sigma'(z) < 1% of its
+    maximum 1/4."""
+    if not isinstance(net, DeepNet) or net.activation != "sigmoid":
+        raise ValueError("net must be a sigmoid DeepNet")
     weights, zs, deltas = backprop_deltas(net)
     ratio = np.linalg.norm(deltas[0], axis=1) / np.linalg.norm(deltas[-1], axis=1)
     with limited_threads():
@@ -187,63 +173,45 @@ def escape_curve(weight_scale: float, depth: int = ESCAPE_SETUP["depth"],
     return float(np.median(ratio)), bound, saturated
 
 
-ESCAPE_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+def escape_curves(net: DeepNet = ESCAPE_NET,
+                  scales: tuple[float, ...] = ESCAPE_SCALES) -> np.ndarray:
+    """(S, 3): :func:`escape_curve` of ``net`` with each weight scale of ``scales``."""
+    if not isinstance(net, DeepNet):
+        raise ValueError(f"net must be a DeepNet, got {type(net).__name__}")
+    return np.array([escape_curve(replace(net, weight_scale=check_real("scale", g, low=0.0,
+                                                                       low_open=True)))
+                     for g in scales])
 
 
-@figure("activations")
-def fig_sigmoid_escape() -> Figure:
-    """Gradient ratio, its bound and the saturated fraction vs the weight scale g."""
-    fig, (ax0, ax1) = new_figure(1, 2, height=3.0)
-    data = np.array([escape_curve(g) for g in ESCAPE_SCALES])  # (S, 3)
-    ax0.loglog(ESCAPE_SCALES, data[:, 0], "o-", color=COLORS["blue"],
-               label="measured $\\|\\delta_1\\| / \\|\\delta_D\\|$ (median)")
-    ax0.loglog(ESCAPE_SCALES, data[:, 1], "s--", color=COLORS["orange"],
-               label="bound $\\prod_{\\ell\\geq 2} \\|W_\\ell\\|_{op}/4$")
-    ax0.axhline(1.0, color=COLORS["grey"], lw=0.8)
-    ax0.set(xlabel="weight scale $g$", ylabel="ratio",
-            title=f"sigmoid, $D = {ESCAPE_SETUP['depth']}$, $n = {ESCAPE_SETUP['width']}$")
-    ax0.legend(loc="upper left")
-    ax1.semilogx(ESCAPE_SCALES, data[:, 2], "o-", color=COLORS["vermillion"])
-    ax1.set(xlabel="weight scale $g$", ylabel="fraction saturated",
-            title="units with $\\sigma'(z) < 0.01 \\cdot \\frac{1}{4}$", ylim=(0, 1))
-    return fig
-
-
-LAYER_GRADIENT_SETUP = {"depth": 10, "width": 100, "num_examples": 256}
+LAYER_GRADIENT_NET = MLPConfig(depth=10, width=100)
+"""The MLPs of the per-layer gradient experiment (activation and init vary)."""
+LAYER_GRADIENT_EXAMPLES = 256
+"""The number of digits (the first ones) on which the gradient is taken."""
 
 
 @lru_cache(maxsize=64)
-def layer_gradient_norms(activation: str, init: str,
-                         depth: int = LAYER_GRADIENT_SETUP["depth"],
-                         width: int = LAYER_GRADIENT_SETUP["width"],
-                         num_examples: int = LAYER_GRADIENT_SETUP["num_examples"],
-                         seed: int = 0) -> np.ndarray:
-    """||dL/dW_l||_F for l = 1..depth+1 of a fresh ``make_mlp`` on digits (cross-entropy)."""
-    if num_examples < 1:
-        raise ValueError("num_examples must be positive")
+def _layer_gradient_norms(config: MLPConfig, num_examples: int, seed: int) -> np.ndarray:
     x, y = digits()
     x, y = torch.as_tensor(x[:num_examples]), torch.as_tensor(y[:num_examples])
     with limited_threads():
-        model = make_mlp([x.shape[1]] + [width] * depth + [10], activation, init, rng=seed)
+        model = config.build(x.shape[1], 10, rng=seed)
         torch.nn.functional.cross_entropy(model(x), y).backward()
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return np.array([float(m.weight.grad.norm()) for m in linears])
+    return _read_only(np.array([float(m.weight.grad.norm()) for m in linears]))
 
 
-@figure("activations")
-def fig_layer_gradients() -> Figure:
-    """Per-layer weight-gradient norms at initialisation, standard vs normalised init."""
-    fig, axes = new_figure(1, 2, height=3.4, sharey=True)
-    colors = [COLORS[c] for c in ("blue", "orange", "green", "sky", "vermillion",
-                                  "purple", "black", "grey")]
-    styles = ["-", "-", "-", ":", "--", "-.", "-", "--"]
-    for ax, init, title in zip(axes, ("standard", "xavier"),
-                               ("standard init", "normalised (Xavier) init"), strict=True):
-        for name, c, ls in zip(NAMES, colors, styles, strict=True):
-            g = layer_gradient_norms(name, init)
-            ax.semilogy(np.arange(1, g.size + 1), g, ls, color=c, marker=".",
-                        label=LABELS[name])
-        ax.set(xlabel="layer $\\ell$ (1 = nearest the input)", title=title)
-    axes[0].set_ylabel("$\\|\\partial L / \\partial W_\\ell\\|_F$")
-    axes[1].legend(ncol=2, loc="lower right", fontsize=7.5)
-    return fig
+def layer_gradient_norms(config: MLPConfig,
+                         num_examples: int = LAYER_GRADIENT_EXAMPLES,
+                         rng: int = 0) -> np.ndarray:
+    """||dL/dW_l||_F for the depth + 1 Linear layers of a fresh MLP on the first digits.
+
+    The MLP is ``config.build(64, 10, rng)`` (``rng`` a seed) and L the mean cross-entropy
+    on the first ``num_examples`` digits.  Cached; the array is read-only.
+    """
+    if not isinstance(config, MLPConfig):
+        raise ValueError(f"config must be an MLPConfig, got {type(config).__name__}")
+    if config.activation not in NAMES:
+        raise ValueError(f"config.activation must be one of {NAMES}")
+    num_examples = check_int("num_examples", num_examples, minimum=1,
+                             maximum=len(digits()[1]))
+    return _layer_gradient_norms(config, num_examples, check_int("rng", rng, minimum=0))
