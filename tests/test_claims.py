@@ -176,6 +176,7 @@ def test_latex_number():
     assert claims.latex_number(1e-12) == "10^{-12}"
     assert claims.latex_number(0.25) == "0.25"
     assert claims.latex_number(math.nan) == r"\mathrm{NaN}"
+    assert claims.latex_number(5000.0) == "5000" and claims.latex_number(999.4) == "999"
 
 
 def test_plain_numbers_keep_their_digits():

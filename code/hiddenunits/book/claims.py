@@ -223,8 +223,10 @@ def latex_number(x: float, digits: int = 2) -> str:
         return r"\infty" if x > 0 else (r"-\infty" if x < 0 else r"\mathrm{NaN}")
     if x == 0:
         return "0"
-    if 1e-3 <= abs(x) < 1e4:
+    if 1e-3 <= abs(x) < 1e3:
         return f"{x:.{digits + 1}g}"
+    if 1e3 <= abs(x) < 1e4:
+        return f"{x:.0f}"
     mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
     exponent = int(exponent)
     if mantissa in {"1", "1.0", "-1", "-1.0"}:
