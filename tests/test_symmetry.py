@@ -126,6 +126,20 @@ def test_trajectory_equivariance_short_runs():
     assert gap > 1e-2
 
 
+def test_step_gradients_share_minibatches_and_masks():
+    case = replace(symmetry.CASES[1], dropout=0.5)
+    grad = symmetry.step_gradients(case, steps=3, k=4, rng=0)
+    A, B = lae.init_factors(4, 64, rng=1)
+    first = [grad((A, B), t) for t in range(3)]
+    again = [grad((A, B), t) for t in range(3)]  # the same function: the same step losses
+    for (g1, h1), (g2, h2) in zip(first, again, strict=True):
+        np.testing.assert_array_equal(g1, g2)
+        np.testing.assert_array_equal(h1, h2)
+    # a step loss on a minibatch with dropout differs from the full-batch loss
+    full = lae.gradients(A, B, lae.digits_covariance())
+    assert np.abs(first[0][0] - full[0]).max() > 1e-6
+
+
 def test_compare_seed_and_generator_agree_and_cache_is_read_only():
     gd = symmetry.CASES[0]
     a = symmetry.compare(gd, steps=20, rng=5)
@@ -236,6 +250,10 @@ def test_relu_network_symmetry():
     lambda: symmetry.transformed_run_gap(np.ones((2, 3))),
     lambda: symmetry.orbit_profiles(ts=[]),
     lambda: symmetry.change_hidden_basis("net", np.eye(2)),
+    lambda: symmetry.step_gradients(symmetry.CASES[0], 0, 4),
+    lambda: symmetry.step_gradients("gd", 10, 4),
+    lambda: symmetry.commutes_with_relu(np.ones((2, 2, 3)), np.ones((2, 1))),
+    lambda: symmetry.commutes_with_relu(np.ones((2, 2, 2)), np.ones((3, 1))),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

@@ -77,7 +77,7 @@ def check_params(theta: Sequence[ArrayLike]) -> Params:
     return tuple(out)
 
 
-def penalised(opt: Optimizer, theta: Params, grads: Params) -> Params:
+def _penalised(opt: Optimizer, theta: Params, grads: Params) -> Params:
     """The gradient of the loss plus the L2 and L1 penalties of ``opt`` at ``theta``."""
     return tuple(g + opt.weight_decay * p + opt.l1 * np.sign(p)
                  for p, g in zip(theta, grads, strict=True))
@@ -102,11 +102,11 @@ def run(opt: Optimizer, theta0: Sequence[ArrayLike], grad_fn: GradFn,
     for t in range(steps):
         if opt.method == "nesterov":
             look = tuple(p + opt.momentum * v for p, v in zip(theta, state, strict=True))
-            g = penalised(opt, look, grad_fn(look, t))
+            g = _penalised(opt, look, grad_fn(look, t))
             state = tuple(opt.momentum * v - opt.lr * gi for v, gi in zip(state, g, strict=True))
             theta = tuple(p + v for p, v in zip(theta, state, strict=True))
         else:
-            g = penalised(opt, theta, grad_fn(theta, t))
+            g = _penalised(opt, theta, grad_fn(theta, t))
             if opt.method == "gd":
                 theta = tuple(p - opt.lr * gi for p, gi in zip(theta, g, strict=True))
             elif opt.method == "heavy_ball":

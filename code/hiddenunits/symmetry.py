@@ -176,12 +176,17 @@ CASES: tuple[Case, ...] = (
 
 
 def step_gradients(case: Case, steps: int, k: int,
-                   rng: np.random.Generator) -> optimizers.GradFn:
-    """The step-t gradient of the digits autoencoder loss for ``case``.
+                   rng: int | np.random.Generator = 0) -> optimizers.GradFn:
+    """The step-t gradient of the digits autoencoder loss (k hidden units) for ``case``.
 
     Minibatches and dropout masks of all ``steps`` steps are drawn from ``rng`` up front,
     so that two runs calling the returned function see the same step losses.
     """
+    if not isinstance(case, Case):
+        raise ValueError(f"case must be a Case, got {type(case).__name__}")
+    steps = check_int("steps", steps, minimum=1)
+    k = check_int("k", k, minimum=1, maximum=63)
+    rng = check_rng(rng)
     x = lae.digits_centred()
     C = lae.digits_covariance()
     covs = masks = None
@@ -369,11 +374,15 @@ def relu_equivariant(M: ArrayLike, z: ArrayLike) -> bool:
     return bool(commutes_with_relu(M[None], z)[0])
 
 
-def commutes_with_relu(Ms: np.ndarray, z: np.ndarray) -> np.ndarray:
+def commutes_with_relu(Ms: ArrayLike, z: ArrayLike) -> np.ndarray:
     """For each M in ``Ms`` (count, k, k): whether relu(M z) = M relu(z) for the columns of z.
 
-    Equality is to 1e-12 relative to max(1, max|M| max|z|).
+    ``z`` is (k, s); equality is to 1e-12 relative to max(1, max|M| max|z|).
     """
+    Ms = check_array("Ms", Ms, ndim=3)
+    if Ms.shape[1] != Ms.shape[2]:
+        raise ValueError(f"Ms must hold square matrices (count, k, k), got {Ms.shape}")
+    z = check_array("z", z, shape=(Ms.shape[1], None))
     gap = np.abs(np.maximum(Ms @ z, 0.0) - Ms @ np.maximum(z, 0.0)).max(axis=(1, 2))
     scale = np.maximum(1.0, np.abs(Ms).max(axis=(1, 2)) * np.abs(z).max())
     return gap <= 1e-12 * scale

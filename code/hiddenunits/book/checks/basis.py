@@ -74,31 +74,45 @@ def chain_rule_residual() -> int:
 # A few random problems (k, n, m): the classifier x -> B A x with k hidden units, n inputs
 # and m classes, on N = 12 random inputs with random labels.
 AUTOGRAD_SHAPES = ((3, 5, 4), (2, 6, 3), (4, 4, 5))
+WEIGHT_DECAY = 0.1
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def cross_entropy_loss(A: torch.Tensor, B: torch.Tensor, X: torch.Tensor,
+                       y: torch.Tensor) -> torch.Tensor:
+    """l(B A): the mean softmax cross-entropy of the logits B A X (N, m) for labels y."""
+    return torch.nn.functional.cross_entropy((B @ A @ X).T, y)
+
+
+def cross_entropy_with_weight_decay(A: torch.Tensor, B: torch.Tensor, X: torch.Tensor,
+                                    y: torch.Tensor) -> torch.Tensor:
+    """The cross-entropy plus (WEIGHT_DECAY / 2) (||A||^2 + ||B||^2): not a function of B A."""
+    penalty = 0.5 * WEIGHT_DECAY * (A.square().sum() + B.square().sum())
+    return cross_entropy_loss(A, B, X, y) + penalty
+
+
+def autograd_gradients(loss: Loss, A: np.ndarray, B: np.ndarray, X: np.ndarray,
+                       y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Autograd gradients (dL/dA, dL/dB) of ``loss`` at (A, B), in float64."""
+    At = torch.tensor(A, requires_grad=True)
+    Bt = torch.tensor(B, requires_grad=True)
+    loss(At, Bt, torch.tensor(X), torch.tensor(y)).backward()
+    return At.grad.numpy(), Bt.grad.numpy()
 
 
 @functools.cache
-def _problems() -> tuple[tuple[np.ndarray, ...], ...]:
+def _problems(loss: Loss = cross_entropy_loss) -> tuple[tuple[np.ndarray, ...], ...]:
     """(A (k, n), B (m, k), X (n, N), y (N,), g_A, g_B) for each shape, from a fixed seed.
 
-    g_A, g_B are the autograd gradients of the cross-entropy at (A, B).
+    g_A, g_B are the autograd gradients of ``loss`` at (A, B).
     """
     rng = np.random.default_rng(11)
     out = []
     for k, n, m in AUTOGRAD_SHAPES:
         A, B = rng.normal(size=(k, n)), rng.normal(size=(m, k))
         X, y = rng.normal(size=(n, 12)), rng.integers(0, m, size=12)
-        out.append((A, B, X, y, *cross_entropy_gradients(A, B, X, y)))
+        out.append((A, B, X, y, *autograd_gradients(loss, A, B, X, y)))
     return tuple(out)
-
-
-def cross_entropy_gradients(A: np.ndarray, B: np.ndarray, X: np.ndarray,
-                            y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Autograd gradients of the mean cross-entropy of logits B A X (float64)."""
-    At = torch.tensor(A, requires_grad=True)
-    Bt = torch.tensor(B, requires_grad=True)
-    logits = (Bt @ At @ torch.tensor(X)).T  # (N, m)
-    torch.nn.functional.cross_entropy(logits, torch.tensor(y)).backward()
-    return At.grad.numpy(), Bt.grad.numpy()
 
 
 def _fro(*ms: np.ndarray) -> float:
@@ -186,15 +200,19 @@ def _contragredient(G, G_inv, gA, gB):
        variants=[variant("gradients move like the parameters: (G g_A, g_B G^-1)",
                          law=lambda G, G_inv, gA, gB: (G @ gA, gB @ G_inv)),
                  variant("transpose missing: (G^-1 g_A, g_B G)",
-                         law=lambda G, G_inv, gA, gB: (G_inv @ gA, gB @ G))])
-def check_gradient_equivariance(law: Callable = _contragredient) -> float:
-    """Symbolic failures plus the largest relative autograd error of ``law``.
+                         law=lambda G, G_inv, gA, gB: (G_inv @ gA, gB @ G)),
+                 variant("also for a loss with weight decay 0.1 (not a function of B A)",
+                         loss=cross_entropy_with_weight_decay)])
+def check_gradient_equivariance(law: Callable = _contragredient,
+                                loss: Loss = cross_entropy_loss) -> float:
+    """Symbolic failures plus the largest relative autograd error of ``law`` for ``loss``.
 
     Symbolic: the chain rule (k = n = m = 2, a cubic loss), then ``law`` against the
     gradient formulas at G.theta, and the orthogonal case, for matrix symbols of any size.
-    Autograd: the cross-entropy of x -> B A x (three shapes); the gradient at G.theta
-    (G Gaussian) against ``law`` applied to the gradient at theta, and the gradient at
-    P.theta (P Haar) against P.grad L(theta), relative to the gradient's norm.  The error of
+    Autograd: ``loss`` (by default the cross-entropy of x -> B A x; three shapes); the
+    gradient at G.theta (G Gaussian) against ``law`` applied to the gradient at theta, and
+    the gradient at P.theta (P Haar) against P.grad L(theta), relative to the gradient's
+    norm.  The symbolic part assumes L = l(B A); the autograd part does not.  The error of
     a true law is round-off amplified by cond(G) (~1e-15); 1e-10 leaves room for that.
     """
     A, B, G, _, E = matrix_symbols()
@@ -204,7 +222,7 @@ def check_gradient_equivariance(law: Callable = _contragredient) -> float:
     failures += not symbolic_zero((B @ G.I).T @ E - hA)
     failures += not symbolic_zero(E @ (G @ A).T - hB)
     worst = 0.0
-    for M, gA, gB, hA, hB in _transformed_gradients():
+    for M, gA, gB, hA, hB in _transformed_gradients(loss):
         pA, pB = law(M, np.linalg.inv(M), gA, gB)
         worst = max(worst, _fro(hA - pA, hB - pB) / _fro(hA, hB))
         if _orthogonal(M):
@@ -222,14 +240,14 @@ def _orthogonal_law_failures() -> int:
 
 
 @functools.cache
-def _transformed_gradients() -> tuple[tuple[np.ndarray, ...], ...]:
+def _transformed_gradients(loss: Loss) -> tuple[tuple[np.ndarray, ...], ...]:
     """(M, g_A, g_B, h_A, h_B): gradients at theta and at M.theta, M Gaussian or Haar."""
     rng = np.random.default_rng(12)
     out = []
-    for A, B, X, y, gA, gB in _problems():
+    for A, B, X, y, gA, gB in _problems(loss):
         k = len(A)
         for M in (rng.normal(size=(k, k)), ortho_group.rvs(k, random_state=rng)):
-            out.append((M, gA, gB, *cross_entropy_gradients(*sym.act(M, A, B), X, y)))
+            out.append((M, gA, gB, *autograd_gradients(loss, *sym.act(M, A, B), X, y)))
     return tuple(out)
 
 
@@ -340,20 +358,23 @@ def invariant_law_miss(law: str = "uniform", margin: float = 2.0) -> float:
        variants=[variant("g_A A^T = g_B^T B (transposed right-hand side)",
                          identity=lambda A, B, gA, gB: gA @ A.T - gB.T @ B),
                  variant("sign flip: g_A A^T = -B^T g_B (tangent vectors (Omega A, B Omega))",
-                         identity=lambda A, B, gA, gB: gA @ A.T + B.T @ gB)])
-def check_gradient_orthogonal(identity: Callable = lambda A, B, gA, gB: gA @ A.T - B.T @ gB
-                              ) -> float:
+                         identity=lambda A, B, gA, gB: gA @ A.T + B.T @ gB),
+                 variant("also for a loss with weight decay 0.1 (not a function of B A)",
+                         loss=cross_entropy_with_weight_decay)])
+def check_gradient_orthogonal(identity: Callable = lambda A, B, gA, gB: gA @ A.T - B.T @ gB,
+                              loss: Loss = cross_entropy_loss) -> float:
     """Symbolic failures plus the largest relative autograd residual of ``identity``.
 
     Symbolic: the chain rule (k = n = m = 2), then ``identity`` at g_A = B^T E, g_B = E A^T
-    for matrix symbols of any size.  Autograd: the residual on the cross-entropy of
-    x -> B A x (three shapes), relative to ||g_A|| ||A|| + ||B|| ||g_B||; round-off ~1e-16.
+    for matrix symbols of any size (this assumes L = l(B A)).  Autograd: the residual for
+    ``loss`` (by default the cross-entropy of x -> B A x; three shapes), relative to
+    ||g_A|| ||A|| + ||B|| ||g_B||; round-off ~1e-16.
     """
     A, B, _, _, E = matrix_symbols()
     failures = chain_rule_residual() + float(
         not symbolic_zero(identity(A, B, B.T @ E, E @ A.T)))
     worst = 0.0
-    for A_, B_, _, _, gA, gB in _problems():
+    for A_, B_, _, _, gA, gB in _problems(loss):
         scale = _fro(gA) * _fro(A_) + _fro(B_) * _fro(gB)
         worst = max(worst, _fro(identity(A_, B_, gA, gB)) / scale)
     return failures + worst
@@ -400,15 +421,18 @@ STEP_SIZES = (0.05, 0.5)
        variants=[variant("eta instead of eta^2",
                          change=lambda gA, gB, eta: eta * (gA @ gA.T - gB.T @ gB)),
                  variant("eta^2 (g_A g_A^T + g_B^T g_B) (sign)",
-                         change=lambda gA, gB, eta: eta**2 * (gA @ gA.T + gB.T @ gB))])
+                         change=lambda gA, gB, eta: eta**2 * (gA @ gA.T + gB.T @ gB)),
+                 variant("also for a loss with weight decay 0.1 (not a function of B A)",
+                         loss=cross_entropy_with_weight_decay)])
 def check_balancedness_step(change: Callable = lambda gA, gB, eta: eta**2 * (
-        gA @ gA.T - gB.T @ gB)) -> float:
+        gA @ gA.T - gB.T @ gB), loss: Loss = cross_entropy_loss) -> float:
     """Symbolic failures plus the largest relative autograd error of ``change``.
 
     Symbolic: D(A - eta g_A, B - eta g_B) - D(A, B) - change(...) for matrix symbols of any
-    size, and the chain rule.  Autograd: one step of size 0.05 and 0.5 on the
-    cross-entropy of x -> B A x (three shapes); the error is relative to ||A||^2 + ||B||^2,
-    the scale of D's round-off (~1e-16).
+    size (with g_A = B^T E, g_B = E A^T, that is L = l(B A)), and the chain rule.
+    Autograd: one step of size 0.05 and 0.5 on ``loss`` (by default the cross-entropy of
+    x -> B A x; three shapes); the error is relative to ||A||^2 + ||B||^2, the scale of D's
+    round-off (~1e-16).
     """
     A, B, _, _, E = matrix_symbols()
     eta = sp.symbols("eta")
@@ -417,7 +441,7 @@ def check_balancedness_step(change: Callable = lambda gA, gB, eta: eta**2 * (
     residual = (A1 @ A1.T - B1.T @ B1) - (A @ A.T - B.T @ B) - change(gA, gB, eta)
     failures = chain_rule_residual() + float(not symbolic_zero(residual))
     worst = 0.0
-    for A_, B_, _, _, gA, gB in _problems():
+    for A_, B_, _, _, gA, gB in _problems(loss):
         for lr in STEP_SIZES:
             A1, B1 = A_ - lr * gA, B_ - lr * gB
             direct = bal.balancedness(A1, B1) - bal.balancedness(A_, B_)
