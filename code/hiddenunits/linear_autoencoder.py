@@ -15,7 +15,6 @@ from functools import lru_cache
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
-from scipy.stats import ortho_group
 from threadpoolctl import threadpool_limits
 
 from hiddenunits import optimizers
@@ -280,6 +279,8 @@ def rotated_pca_baseline(C: ArrayLike, k: int, samples: int,
     For these units corr(h_i, s_j) = P_ij sqrt(lambda_j) / sqrt(sum_l P_il^2 lambda_l).
     P is drawn by ``scipy.stats.ortho_group``.
     """
+    from scipy.stats import ortho_group  # scipy.stats takes a second to import: only here
+
     lam, _ = pca(C)
     k = check_int("k", k, minimum=1, maximum=len(lam))
     samples = check_int("samples", samples, minimum=1)

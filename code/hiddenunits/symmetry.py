@@ -5,7 +5,8 @@ G.(A, B) = (G A, B G^{-1}) and leaves L unchanged.  Orthogonal P act as isometri
 parameter space, so gradients and gradient-based trajectories rotate with them; general
 G do not.  A ReLU between the layers leaves only permutations times positive scalings.
 
-Haar-random orthogonal matrices come from ``scipy.stats.ortho_group``.
+Haar-random orthogonal matrices come from ``scipy.stats.ortho_group`` (imported where it
+is used: scipy.stats takes about a second to import).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from functools import lru_cache
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
-from scipy.stats import ortho_group
 from threadpoolctl import threadpool_limits
 
 from hiddenunits import linear_autoencoder as lae
@@ -61,6 +61,8 @@ def general_linear(k: int, rng: int | np.random.Generator = 0,
     Q_1, Q_2 are Haar-orthogonal and log s_i uniform on [-log stretch, log stretch], so the
     singular values of G lie in [1/stretch, stretch] (G is orthogonal only when stretch = 1).
     """
+    from scipy.stats import ortho_group
+
     k = check_int("k", k, minimum=1)
     stretch = check_real("stretch", stretch, low=1.0)
     gen = check_rng(rng)
@@ -237,6 +239,8 @@ def compare(case: Case, steps: int = 300, rng: int | np.random.Generator = 0) ->
 
 @lru_cache(maxsize=32)
 def _compare(case: Case, steps: int, rng: int | np.random.Generator) -> Comparison:
+    from scipy.stats import ortho_group
+
     C = lae.digits_covariance()
     k = 4
     gen = check_rng(rng)
