@@ -130,8 +130,8 @@ def test_rotated_baseline_is_one_for_a_single_unit():
     # k = 2 with equal eigenvalues weights: E max(|cos|, |sin|) of a uniform angle
     C2 = np.eye(3)
     ref = 2 * math.sqrt(2) / math.pi  # E max(|cos u|, |sin u|), u uniform
-    est = lae.rotated_pca_baseline(C2, 2, samples=4000, rng=1)
-    assert est == pytest.approx(ref, abs=4 * 0.11 / math.sqrt(4000))
+    est = lae.rotated_pca_baseline(C2, 2, samples=1000, rng=1)
+    assert est == pytest.approx(ref, abs=4 * 0.11 / math.sqrt(1000))  # sd < 0.11
 
 
 def test_gradient_descent_reaches_the_minimum_on_digits():
