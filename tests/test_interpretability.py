@@ -38,6 +38,14 @@ def test_classifier_trains_and_is_deterministic():
     net = ip.relu_classifier()
     assert net.train_acc > 0.9 and net.test_acc > 0.9
     assert ip.relu_classifier() is net  # cached, hence the same for every caller
+    with pytest.raises(ValueError):
+        net.W1[0, 0] = 0.0  # and read-only
+
+
+def test_seed_or_generator():
+    a = ip.relu_classifier(width=4, rng=3, epochs=1)
+    b = ip.relu_classifier(width=4, rng=np.random.default_rng(3), epochs=1)
+    np.testing.assert_array_equal(a.W1, b.W1)
 
 
 def test_top_activating_and_purity():
@@ -68,13 +76,27 @@ def test_mosaic_layout():
 
 @pytest.mark.parametrize("call", [
     lambda: ip.relu_classifier(width=0),
-    lambda: ip.relu_classifier(seed=1.5),
+    lambda: ip.relu_classifier(rng=1.5),
+    lambda: ip.relu_classifier(epochs=0),
     lambda: ip.hidden_features(ip.relu_classifier(), np.ones((3, 10))),
     lambda: ip.hidden_features(ip.relu_classifier(), np.full((2, 64), np.nan)),
     lambda: ip.top_activating(np.ones((3, 2)), [1.0, 0.0], 4),
     lambda: ip.purity(np.array([], dtype=int)),
     lambda: ip.direction_study(count=0),
     lambda: ip.mosaic(np.ones((2, 2))),
+    lambda: ip.mosaic(np.ones((1, 1, 2, 2)), pad=-1),
+    lambda: ip.purity(np.array([0.5, 1.0])),
+    lambda: ip.purity(np.array([-1, 1])),
+    lambda: ip.top_activating(np.ones((3, 2)), [1.0, 0.0, 0.0], 1),
+    lambda: ip.active_units(np.ones((3, 2)), 0),
+    lambda: ip.direction_study(rng=-1),
+    lambda: ip.cross_entropy(np.ones((2, 3)), np.ones(2), np.ones((4, 2)), np.ones(4),
+                             np.ones((5, 3)), np.array([0, 1, 2, 3, 4])),
+    lambda: ip.cross_entropy(np.ones((2, 3)), np.ones(2), np.ones((4, 2)), np.ones(4),
+                             np.ones((5, 4)), np.zeros(5, dtype=int)),
+    lambda: ip.sgd_step([np.ones((2, 3))], np.ones((1, 3)), np.zeros(1, dtype=int), 0.1),
+    lambda: ip.sgd_step([np.ones((2, 3)), np.ones(2), np.ones((4, 2)), np.ones(4)],
+                        np.ones((1, 3)), np.zeros(1, dtype=int), -0.1),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

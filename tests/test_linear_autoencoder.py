@@ -77,11 +77,33 @@ def test_optimum_value_and_critical_points():
 def test_saddle_bound_at_the_digits():
     cps = lae.critical_points(4, 6)
     assert len(cps) == math.comb(6, 4)
+    lam, _ = lae.pca(lae.digits_covariance())
     for cp in cps:
+        assert len(cp.gaps) == 4 * 60
+        assert cp.bound == pytest.approx(min(lam[i] - lam[j] for i in cp.S
+                                             for j in range(64) if j not in cp.S) / 2)
         if cp.S == (0, 1, 2, 3):
             assert cp.min_eig > -1e-12
         else:
             assert cp.min_eig <= cp.bound + 1e-12 and cp.bound < -1e-3
+
+
+def test_hessian_kernel_at_the_minimum_is_the_orbit():
+    # invertible C: the minimisers are one GL(k)-orbit, of dimension k^2
+    _, C, _, _ = _problem(7, n=6, k=2)
+    A, B = lae.critical_point(C, (0, 1))
+    assert lae.hessian_kernel_dimension(A, B, C) == 4
+    # the orbit's tangent vectors (Omega A, -B Omega) are in the kernel (independent check)
+    H = lae.hessian(A, B, C)
+    Om = np.random.default_rng(0).normal(size=(2, 2))
+    v = np.concatenate([(Om @ A).ravel(), (-B @ Om).ravel()])
+    assert np.linalg.norm(H @ v) < 1e-10 * np.linalg.norm(v)
+    # a singular C adds the free part A (I - P_R): k more dimensions per null direction
+    x = _problem(7, n=6, k=2)[0]
+    x[:, 5] = 0.0
+    C0 = lae.covariance(x)
+    A, B = lae.critical_point(C0, (0, 1))
+    assert lae.hessian_kernel_dimension(A, B, C0) == 4 + 2
 
 
 def test_principal_angles_of_two_lines():
@@ -104,7 +126,12 @@ def test_correlations_match_numpy_on_samples():
 
 def test_rotated_baseline_is_one_for_a_single_unit():
     _, C, _, _ = _problem(6)
-    assert lae.rotated_pca_baseline(C, 1, samples=5, seed=0) == pytest.approx(1.0)
+    assert lae.rotated_pca_baseline(C, 1, samples=5, rng=0) == pytest.approx(1.0)
+    # k = 2 with equal eigenvalues weights: E max(|cos|, |sin|) of a uniform angle
+    C2 = np.eye(3)
+    ref = 2 * math.sqrt(2) / math.pi  # E max(|cos u|, |sin u|), u uniform
+    est = lae.rotated_pca_baseline(C2, 2, samples=1000, rng=1)
+    assert est == pytest.approx(ref, abs=4 * 0.11 / math.sqrt(1000))  # sd < 0.11
 
 
 def test_gradient_descent_reaches_the_minimum_on_digits():
@@ -113,12 +140,16 @@ def test_gradient_descent_reaches_the_minimum_on_digits():
     assert losses[-1] - lae.optimal_loss(C, 4) < 1e-4
     _, U = lae.pca(C)
     assert lae.principal_angles(B, U[:, :4]).max() < 1e-2
+    for a in (A, B, losses):  # cached and shared: read-only
+        with pytest.raises(ValueError):
+            a[0] = 0.0
 
 
 def test_init_factors_laws():
-    A, B = lae.init_factors(50, 200, seed=0, law="uniform")
+    A, B = lae.init_factors(50, 200, rng=0, law="uniform")
     assert np.abs(A).max() <= 1 / math.sqrt(200) and np.abs(B).max() <= 1 / math.sqrt(50)
-    A, B = lae.init_factors(50, 200, seed=0, law="gaussian")
+    A, B = lae.init_factors(np.int64(50), np.int64(200), rng=np.random.default_rng(0),
+                            law="gaussian")
     # 10000 draws: the sample variance is within 4 % of 1/(3 fan_in) with high probability
     assert A.var() == pytest.approx(1 / 600, rel=0.04)
     assert B.var() == pytest.approx(1 / 150, rel=0.04)
@@ -130,13 +161,31 @@ def test_init_factors_laws():
     lambda: lae.gradients(np.ones((2, 3)), np.ones((3, 2)), np.eye(3), mask=np.ones(3)),
     lambda: lae.covariance(np.array([[1.0, np.nan], [0.0, 1.0]])),
     lambda: lae.covariance(np.ones((1, 3))),
-    lambda: lae.init_factors(5, 3, seed=0),
-    lambda: lae.init_factors(2, 3, seed=0, law="cauchy"),
+    lambda: lae.loss(np.ones((2, 3)), np.ones((3, 2)), np.eye(3), mask=[1.0, np.nan]),
+    lambda: lae.loss(np.ones((2, 3)) + 1j, np.ones((3, 2)), np.eye(3)),
+    lambda: lae.init_factors(5, 3, rng=0),
+    lambda: lae.init_factors(2, 3, rng=0, law="cauchy"),
+    lambda: lae.init_factors(2, 3, rng=0, scale=0.0),
+    lambda: lae.init_factors(True, 3),
+    lambda: lae.init_factors(2, 3, rng="zero"),
+    lambda: lae.TrainSpec(k=0),
+    lambda: lae.TrainSpec(lr=-0.5),
+    lambda: lae.TrainSpec(steps=2.5),
+    lambda: lae.TrainSpec(law="cauchy"),
+    lambda: lae.train("spec"),
+    lambda: lae.principal_angles(np.ones((3, 1)), np.ones((4, 1))),
+    lambda: lae.product_error(np.ones((2, 3)), np.ones((3, 2)), np.eye(3), 0),
+    lambda: lae.range_projector(np.eye(3), rtol=0.0),
+    lambda: lae.best_match(np.ones(3)),
+    lambda: lae.rotated_pca_baseline(np.eye(3), 2, samples=0),
+    lambda: lae.unit_unit_correlations(np.ones((2, 3)), np.ones((2, 4)), np.eye(3)),
+    lambda: lae.hessian_kernel_dimension(np.ones((2, 3)), np.ones((3, 2)), np.eye(3), rtol=2),
     lambda: lae.pca(np.array([[1.0, 2.0], [0.0, 1.0]])),
     lambda: lae.optimal_loss(np.eye(3), 3),
     lambda: lae.critical_point(np.eye(3), (0, 0)),
     lambda: lae.unit_study(seeds=1),
     lambda: lae.critical_points(4, 4),
+    lambda: lae.critical_point(np.eye(3), ()),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

@@ -45,6 +45,8 @@ def test_nesterov_matches_the_two_sequence_form():
     (Optimizer("gd", lr=0.1, weight_decay=0.1),
      lambda p: torch.optim.SGD([p], lr=0.1, weight_decay=0.1)),
     (Optimizer("adam", lr=0.01), lambda p: torch.optim.Adam([p], lr=0.01)),
+    (Optimizer("rmsprop", lr=0.01, beta2=0.99),
+     lambda p: torch.optim.RMSprop([p], lr=0.01, alpha=0.99, eps=1e-8)),
 ])
 def test_matches_torch_optim_in_float64(opt, make):
     Q, b, x0 = _quadratic(2)
@@ -74,8 +76,9 @@ def test_step_losses_are_indexed_by_step():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"method": "rmsprop"}, {"lr": 0.0}, {"lr": float("nan")}, {"momentum": 1.0},
-    {"weight_decay": -1.0}, {"eps": 0.0}, {"beta2": 1.5},
+    {"method": "adagrad"}, {"lr": 0.0}, {"lr": float("nan")}, {"momentum": 1.0},
+    {"weight_decay": -1.0}, {"eps": 0.0}, {"beta2": 1.5}, {"l1": -0.1}, {"lr": "0.1"},
+    {"momentum": True},
 ])
 def test_bad_settings_raise(kwargs):
     with pytest.raises(ValueError):
@@ -84,7 +87,15 @@ def test_bad_settings_raise(kwargs):
 
 @pytest.mark.parametrize("theta, steps", [
     ((np.array([np.nan]),), 1), ((), 1), ((np.zeros(2),), -1), ((np.zeros(2),), 1.5),
+    ((np.float64(1.0),), 1), (np.zeros(2), 1), ((np.zeros(2) + 1j,), 1),
 ])
 def test_bad_runs_raise(theta, steps):
     with pytest.raises(ValueError):
         optimizers.run(Optimizer(), theta, lambda th, t: th, steps)
+
+
+def test_bad_run_arguments_raise():
+    with pytest.raises(ValueError):
+        optimizers.run("gd", (np.zeros(2),), lambda th, t: th, 1)
+    with pytest.raises(ValueError):
+        optimizers.run(Optimizer(), (np.zeros(2),), None, 1)

@@ -11,40 +11,81 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
-from hiddenunits.data import Split, digits_split
-from hiddenunits.figures import figure
-from hiddenunits.style import COLORS, new_figure
+from hiddenunits.data import digits_split
+from hiddenunits.validation import check_array, check_int, check_real, check_rng
 
 
 @dataclass(frozen=True)
 class Classifier:
     """A trained ReLU network 64 -> width -> 10 in float64: W2 relu(W1 x + b1) + b2."""
 
-    W1: np.ndarray  # (width, 64)
-    b1: np.ndarray  # (width,)
-    W2: np.ndarray  # (10, width)
-    b2: np.ndarray  # (10,)
+    W1: np.ndarray
+    """First-layer weights (width, 64), read-only."""
+    b1: np.ndarray
+    """First-layer biases (width,), read-only."""
+    W2: np.ndarray
+    """Output weights (10, width), read-only."""
+    b2: np.ndarray
+    """Output biases (10,), read-only."""
     train_acc: float
+    """Accuracy on the training part of the digits split."""
     test_acc: float
+    """Accuracy on the test part."""
 
 
-def relu_classifier(width: int = 32, seed: int = 0, epochs: int = 30) -> Classifier:
-    """Train a one-hidden-layer ReLU network on the digits (SGD, PyTorch's default init)."""
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (width, seed, epochs)):
-        raise ValueError("width, seed and epochs must be integers")
-    if width < 1 or epochs < 1 or seed < 0:
-        raise ValueError("width and epochs must be positive and seed non-negative")
-    return _relu_classifier(width, seed, epochs)
+def _cached(fn, *args):
+    """Call the lru_cached ``fn`` for an integer seed (the last argument), or afresh."""
+    *rest, rng = args
+    if isinstance(rng, np.random.Generator):
+        return fn.__wrapped__(*rest, rng)
+    return fn(*rest, check_int("rng", rng, minimum=0))
 
 
-def sgd_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float) -> float:
+def relu_classifier(width: int = 32, rng: int | np.random.Generator = 0,
+                    epochs: int = 30) -> Classifier:
+    """Train a one-hidden-layer ReLU network on the digits in float64.
+
+    Minibatch SGD (batches of 64, step 0.1) on the training part of
+    ``digits_split(rng=0)`` from PyTorch's default law U(-1/sqrt(n_in), 1/sqrt(n_in)) for
+    weights and biases; ``rng`` draws the initial weights, then the minibatch orders.
+    Results for a seed are cached (the arrays are read-only).
+    """
+    return _cached(_relu_classifier, check_int("width", width, minimum=1),
+                   check_int("epochs", epochs, minimum=1), rng)
+
+
+def _params(params: list[np.ndarray]) -> list[np.ndarray]:
+    if not isinstance(params, list) or len(params) != 4:
+        raise ValueError("params must be a list [W1 (h, d), b1 (h,), W2 (c, h), b2 (c,)]")
+    W1, b1, W2, b2 = params
+    shapes_ok = (all(isinstance(p, np.ndarray) and p.dtype == np.float64 for p in params)
+                 and W1.ndim == 2 and b1.shape == (len(W1),) and W2.ndim == 2
+                 and W2.shape[1] == len(W1) and b2.shape == (len(W2),))
+    if not shapes_ok:
+        raise ValueError("params must be float64 arrays W1 (h, d), b1 (h,), W2 (c, h), b2 (c,)")
+    return params
+
+
+def _data(x: ArrayLike, y: ArrayLike, d: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    x = check_array("x", x, shape=(None, d))
+    y = check_array("y", y, shape=(len(x),), dtype=np.int64)
+    if y.min() < 0 or y.max() >= c:
+        raise ValueError(f"y must hold labels in 0..{c - 1}, got {y.min()}..{y.max()}")
+    return x, y
+
+
+def sgd_step(params: list[np.ndarray], x: ArrayLike, y: ArrayLike, lr: float) -> float:
     """One SGD step on the mean cross-entropy of W2 relu(W1 x + b1) + b2; returns the loss.
 
-    ``params`` = [W1 (h, d), b1 (h,), W2 (c, h), b2 (c,)] is updated in place.
+    ``params`` = [W1 (h, d), b1 (h,), W2 (c, h), b2 (c,)] (float64) is updated in place;
+    ``x`` (N, d) inputs, ``y`` (N,) labels in 0..c-1.
     """
-    W1, b1, W2, b2 = params
+    W1, b1, W2, b2 = params = _params(params)
+    x, y = _data(x, y, W1.shape[1], len(b2))
+    lr = check_real("lr", lr, low=0.0, low_open=True)
     z = x @ W1.T + b1  # (N, h)
     a = np.maximum(z, 0.0)
     logits = a @ W2.T + b2  # (N, c)
@@ -63,19 +104,19 @@ def sgd_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float) 
 
 
 @lru_cache(maxsize=4)
-def _relu_classifier(width: int, seed: int, epochs: int) -> Classifier:
-    split = digits_split(seed=0)
+def _relu_classifier(width: int, epochs: int, rng: int | np.random.Generator) -> Classifier:
+    split = digits_split(rng=0)
     x = split.x_train.astype(np.float64)
     y = split.y_train
-    rng = np.random.default_rng(seed)
+    gen = check_rng(rng)
     params = []
     for n_in, n_out in ((64, width), (width, 10)):  # nn.Linear's default law
         bound = 1.0 / np.sqrt(n_in)
-        params += [rng.uniform(-bound, bound, size=(n_out, n_in)),
-                   rng.uniform(-bound, bound, size=n_out)]
+        params += [gen.uniform(-bound, bound, size=(n_out, n_in)),
+                   gen.uniform(-bound, bound, size=n_out)]
     with threadpool_limits(1, "blas"):
         for _ in range(epochs):
-            perm = rng.permutation(len(y))
+            perm = gen.permutation(len(y))
             for i in range(0, len(y), 64):
                 sgd_step(params, x[perm[i:i + 64]], y[perm[i:i + 64]], lr=0.1)
     for q in params:
@@ -90,43 +131,40 @@ def _relu_classifier(width: int, seed: int, epochs: int) -> Classifier:
                       accuracy(split.x_test.astype(np.float64), split.y_test))
 
 
-def _check_x(x, n: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != n:
-        raise ValueError(f"x must have shape (N, {n}), got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains non-finite values")
-    return x
-
-
-def hidden_features(net: Classifier, x) -> np.ndarray:
+def hidden_features(net: Classifier, x: ArrayLike) -> np.ndarray:
     """phi(x) = relu(W1 x + b1) for the rows of x (N, 64): (N, width)."""
-    x = _check_x(x, net.W1.shape[1])
+    if not isinstance(net, Classifier):
+        raise ValueError(f"net must be a Classifier, got {type(net).__name__}")
+    x = check_array("x", x, shape=(None, net.W1.shape[1]))
     return np.maximum(x @ net.W1.T + net.b1, 0.0)
 
 
-def cross_entropy(W1, b1, W2, b2, x, y) -> float:
-    """Mean cross-entropy of logits W2 relu(W1 x + b1) + b2 on (x, y), in float64."""
-    z = np.maximum(x @ np.asarray(W1).T + b1, 0.0) @ np.asarray(W2).T + b2  # (N, 10)
+def cross_entropy(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike, b2: ArrayLike,
+                  x: ArrayLike, y: ArrayLike) -> float:
+    """Mean cross-entropy of logits W2 relu(W1 x + b1) + b2 on (x (N, d), y (N,)), in float64."""
+    params = _params([check_array(name, p) for name, p in
+                      (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2))])
+    W1, b1, W2, b2 = params
+    x, y = _data(x, y, W1.shape[1], len(b2))
+    z = np.maximum(x @ W1.T + b1, 0.0) @ W2.T + b2  # (N, c)
     z = z - z.max(1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(1, keepdims=True))
     return float(-logp[np.arange(len(y)), y].mean())
 
 
-def top_activating(H, v, count: int) -> np.ndarray:
+def top_activating(H: ArrayLike, v: ArrayLike, count: int) -> np.ndarray:
     """Indices of the ``count`` rows of H (N, k) with the largest projection H v, best first."""
-    H = _check_x(H, len(np.asarray(v)))
-    v = np.asarray(v, dtype=np.float64)
-    if not 1 <= count <= len(H):
-        raise ValueError(f"count must lie in [1, {len(H)}], got {count}")
+    v = check_array("v", v, ndim=1)
+    H = check_array("H", H, shape=(None, len(v)))
+    count = check_int("count", count, minimum=1, maximum=len(H))
     return np.argsort(-(H @ v), kind="stable")[:count]
 
 
-def purity(labels) -> float:
-    """The fraction of ``labels`` equal to their most common value."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or len(labels) == 0:
-        raise ValueError("labels must be a non-empty vector")
+def purity(labels: ArrayLike) -> float:
+    """The fraction of ``labels`` (non-negative integers) equal to their most common value."""
+    labels = check_array("labels", labels, ndim=1, dtype=np.int64)
+    if labels.min() < 0:
+        raise ValueError("labels must be non-negative integers")
     return float(np.bincount(labels).max() / len(labels))
 
 
@@ -134,52 +172,60 @@ def purity(labels) -> float:
 class DirectionStudy:
     """Label purity of the top-activating test images, for units and random directions."""
 
-    count: int  # images per direction
-    unit: np.ndarray  # purity along e_i, for the units that ``count`` test images activate
-    random: np.ndarray  # (directions,) purity along Gaussian directions
-    excluded: int  # units active on fewer than ``count`` test images (their top list is ties)
-    chance: float  # purity of ``count`` random test images, averaged
+    count: int
+    """Images per direction."""
+    unit: np.ndarray
+    """Purity along e_i, for the units that at least ``count`` test images activate."""
+    random: np.ndarray
+    """(directions,) purity along Gaussian directions."""
+    excluded: int
+    """Units active on fewer than ``count`` test images (their top list is ties)."""
+    chance: float
+    """Purity of ``count`` random test images, averaged."""
 
 
-def direction_study(count: int = 10, directions: int = 200, seed: int = 0) -> DirectionStudy:
-    """Top ``count`` test images along every unit and along random unit vectors."""
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, directions, seed)):
-        raise ValueError("count, directions and seed must be integers")
-    if not 1 <= count <= 100 or directions < 1 or seed < 0:
-        raise ValueError("need 1 <= count <= 100, directions >= 1 and seed >= 0")
-    return _direction_study(count, directions, seed)
+def direction_study(count: int = 10, directions: int = 200,
+                    rng: int | np.random.Generator = 0) -> DirectionStudy:
+    """Top ``count`` test images along every unit and along random unit vectors.
+
+    The network is :func:`relu_classifier` (seed 0); ``rng`` draws the directions and the
+    random image sets of the chance level.  Results for a seed are cached.
+    """
+    return _cached(_direction_study, check_int("count", count, minimum=1, maximum=100),
+                   check_int("directions", directions, minimum=1), rng)
 
 
 @lru_cache(maxsize=2)
-def _direction_study(count: int, directions: int, seed: int) -> DirectionStudy:
+def _direction_study(count: int, directions: int,
+                     rng: int | np.random.Generator) -> DirectionStudy:
     net = relu_classifier()
-    split: Split = digits_split(seed=0)
+    split = digits_split(rng=0)
     H = hidden_features(net, split.x_test)
     y = split.y_test
     k = H.shape[1]
-    rng = np.random.default_rng(seed)
-    V = rng.normal(size=(directions, k))
+    gen = check_rng(rng)
+    V = gen.normal(size=(directions, k))
     V /= np.linalg.norm(V, axis=1, keepdims=True)
     alive = active_units(H, count)
     unit = np.array([purity(y[top_activating(H, np.eye(k)[i], count)]) for i in alive])
     rand = np.array([purity(y[top_activating(H, v, count)]) for v in V])
-    chance = np.mean([purity(rng.choice(y, size=count, replace=False)) for _ in range(2000)])
+    chance = np.mean([purity(gen.choice(y, size=count, replace=False)) for _ in range(2000)])
+    unit.setflags(write=False)
+    rand.setflags(write=False)
     return DirectionStudy(count, unit, rand, k - len(alive), float(chance))
 
 
-def active_units(H, count: int) -> list[int]:
+def active_units(H: ArrayLike, count: int) -> list[int]:
     """The units i with H[:, i] > 0 for at least ``count`` rows (a well-defined top list)."""
-    H = np.asarray(H, dtype=np.float64)
-    if H.ndim != 2 or not np.all(np.isfinite(H)):
-        raise ValueError("H must be a finite (N, k) array")
+    H = check_array("H", H, ndim=2)
+    count = check_int("count", count, minimum=1)
     return [i for i in range(H.shape[1]) if (H[:, i] > 0).sum() >= count]
 
 
-def mosaic(images, pad: int = 1) -> np.ndarray:
-    """Tile images (rows, cols, 8, 8) into one array with ``pad`` blank pixels between them."""
-    images = np.asarray(images, dtype=np.float64)
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (rows, cols, h, w), got {images.shape}")
+def mosaic(images: ArrayLike, pad: int = 1) -> np.ndarray:
+    """Tile images (rows, cols, h, w) into one array with ``pad`` NaN pixels between them."""
+    images = check_array("images", images, ndim=4)
+    pad = check_int("pad", pad, minimum=0)
     r, c, h, w = images.shape
     out = np.full((r * (h + pad) + pad, c * (w + pad) + pad), np.nan)
     for i in range(r):
@@ -187,38 +233,3 @@ def mosaic(images, pad: int = 1) -> np.ndarray:
             out[pad + i * (h + pad):pad + i * (h + pad) + h,
                 pad + j * (w + pad):pad + j * (w + pad) + w] = images[i, j]
     return out
-
-
-@figure("basis")
-def fig_top_activations():
-    """Top-activating test digits for four hidden units and four random directions."""
-    net = relu_classifier()
-    split = digits_split(seed=0)
-    H = hidden_features(net, split.x_test)
-    k = H.shape[1]
-    rng = np.random.default_rng(0)
-    V = rng.normal(size=(4, k))
-    V /= np.linalg.norm(V, axis=1, keepdims=True)
-    rows = [(np.eye(k)[i], f"unit $e_{{{i + 1}}}$") for i in active_units(H, 8)[:4]]
-    rows += [(v, f"random $v_{{{j + 1}}}$") for j, v in enumerate(V)]
-    cols = 8
-    images = [[split.x_test[i].reshape(8, 8) for i in top_activating(H, v, cols)]
-              for v, _ in rows]
-    fig, ax = new_figure(width=5.0, height=5.2)
-    ax.imshow(mosaic(images), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([4.5 + 9 * r for r in range(len(rows))], [label for _, label in rows])
-    for r in range(len(rows)):
-        color = COLORS["blue"] if r < 4 else COLORS["vermillion"]
-        ax.get_yticklabels()[r].set_color(color)
-        ax.add_patch(_frame(9 * r + 0.5, 9 * cols, color))
-    ax.grid(False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    return fig
-
-
-def _frame(top: float, width: float, color: str):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((0.0, top - 0.5), width, 9.0, fill=False, edgecolor=color, lw=1.2)
