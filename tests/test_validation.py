@@ -75,3 +75,21 @@ def test_scalar_in_scalar_out():
     assert type(v.scalar_or_array(np.array(2.0), np.array(1.0))) is float
     out = v.scalar_or_array(np.array([1.0, 2.0]), [1, 2])
     assert isinstance(out, np.ndarray) and out.dtype == np.float64
+
+
+def test_seeded_call_caches_seeds_and_recomputes_for_generators():
+    from functools import lru_cache
+
+    calls = []
+
+    @lru_cache(maxsize=4)
+    def draw(n, rng):
+        calls.append(rng)
+        return tuple(v.check_rng(rng).random(n))
+
+    a = v.seeded_call(draw, 3, 7)
+    assert v.seeded_call(draw, 3, 7) == a and len(calls) == 1
+    g = np.random.default_rng(7)
+    assert v.seeded_call(draw, 3, g) == a and len(calls) == 2
+    with pytest.raises(ValueError, match="seed"):
+        v.seeded_call(draw, 3, -1)

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from hiddenunits.data import digits_split
-from hiddenunits.validation import check_array, check_int, check_real, check_rng
+from hiddenunits.validation import check_array, check_int, check_real, check_rng, seeded_call
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,6 @@ class Classifier:
     """Accuracy on the test part."""
 
 
-def _cached(fn, *args):
-    """Call the lru_cached ``fn`` for an integer seed (the last argument), or afresh."""
-    *rest, rng = args
-    if isinstance(rng, np.random.Generator):
-        return fn.__wrapped__(*rest, rng)
-    return fn(*rest, check_int("rng", rng, minimum=0))
-
 
 def relu_classifier(width: int = 32, rng: int | np.random.Generator = 0,
                     epochs: int = 30) -> Classifier:
@@ -53,8 +46,8 @@ def relu_classifier(width: int = 32, rng: int | np.random.Generator = 0,
     weights and biases; ``rng`` draws the initial weights, then the minibatch orders.
     Results for a seed are cached (the arrays are read-only).
     """
-    return _cached(_relu_classifier, check_int("width", width, minimum=1),
-                   check_int("epochs", epochs, minimum=1), rng)
+    return seeded_call(_relu_classifier, check_int("width", width, minimum=1),
+                       check_int("epochs", epochs, minimum=1), rng)
 
 
 def _params(params: list[np.ndarray]) -> list[np.ndarray]:
@@ -191,8 +184,8 @@ def direction_study(count: int = 10, directions: int = 200,
     The network is :func:`relu_classifier` (seed 0); ``rng`` draws the directions and the
     random image sets of the chance level.  Results for a seed are cached.
     """
-    return _cached(_direction_study, check_int("count", count, minimum=1, maximum=100),
-                   check_int("directions", directions, minimum=1), rng)
+    return seeded_call(_direction_study, check_int("count", count, minimum=1, maximum=100),
+                       check_int("directions", directions, minimum=1), rng)
 
 
 @lru_cache(maxsize=2)

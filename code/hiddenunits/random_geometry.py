@@ -24,6 +24,7 @@ from hiddenunits.validation import (
     check_real,
     check_rng,
     scalar_or_array,
+    seeded_call,
 )
 
 # Published: the variance of the angle for several n, as printed (six significant digits,
@@ -296,15 +297,12 @@ def quarter_circle_pdf(s: ArrayLike) -> float | np.ndarray:
 
 
 # --------------------------------------------------------------------------- book settings
-# These functions compute the chapter's numbers.  Given a seed they are cached (and return
-# immutable results or copies); given a Generator they compute afresh.
+# Given a seed these functions are cached (and return immutable results or copies);
+# given a Generator they compute afresh (see validation.seeded_call).
 def variance_table(mc_size: int = 20_000,
                    rng: int | np.random.Generator = 0) -> tuple[tuple[float, ...], ...]:
     """Rows (n, published, closed form, recursion, quadrature, Monte Carlo, MC std. error)."""
-    mc_size = check_int("mc_size", mc_size, minimum=2)
-    if isinstance(rng, np.random.Generator):
-        return _variance_table.__wrapped__(mc_size, rng)
-    return _variance_table(mc_size, check_int("rng", rng, minimum=0))
+    return seeded_call(_variance_table, check_int("mc_size", mc_size, minimum=2), rng)
 
 
 @lru_cache(maxsize=8)
@@ -323,10 +321,7 @@ def _variance_table(mc_size: int, rng: int | np.random.Generator) -> tuple[tuple
 def square_draw(n: int = 400,
                 rng: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """One square N(0, 1/n) matrix (n, n) and its singular values, both read-only."""
-    n = check_int("n", n, minimum=1)
-    if isinstance(rng, np.random.Generator):
-        return _square_draw.__wrapped__(n, rng)
-    return _square_draw(n, check_int("rng", rng, minimum=0))
+    return seeded_call(_square_draw, check_int("n", n, minimum=1), rng)
 
 
 @lru_cache(maxsize=4)
@@ -341,11 +336,8 @@ def _square_draw(n: int, rng: int | np.random.Generator) -> tuple[np.ndarray, np
 def tall_singular_values(n: int = 400, tall: int = 4,
                          rng: int | np.random.Generator = 1) -> np.ndarray:
     """Singular values (descending) of one (tall n, n) matrix with N(0, 1/(tall n)) entries."""
-    n = check_int("n", n, minimum=1)
-    tall = check_int("tall", tall, minimum=1)
-    if isinstance(rng, np.random.Generator):
-        return _tall_draw.__wrapped__(n, tall, rng)
-    return _tall_draw(n, tall, check_int("rng", rng, minimum=0)).copy()
+    return seeded_call(_tall_draw, check_int("n", n, minimum=1),
+                       check_int("tall", tall, minimum=1), rng).copy()
 
 
 @lru_cache(maxsize=4)

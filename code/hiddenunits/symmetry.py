@@ -33,17 +33,11 @@ from hiddenunits.validation import (
     check_int,
     check_real,
     check_rng,
+    seeded_call,
 )
 
 Theta = tuple[np.ndarray, ...]
 
-
-def _cached(fn, *args):
-    """Call the lru_cached ``fn`` for an integer seed (the last argument), or afresh."""
-    *rest, rng = args
-    if isinstance(rng, np.random.Generator):
-        return fn.__wrapped__(*rest, rng)
-    return fn(*rest, check_int("rng", rng, minimum=0))
 
 
 # ---------------------------------------------------------------- the group action
@@ -234,7 +228,7 @@ def compare(case: Case, steps: int = 300, rng: int | np.random.Generator = 0) ->
     """
     if not isinstance(case, Case):
         raise ValueError(f"case must be a Case, got {type(case).__name__}")
-    return _cached(_compare, case, check_int("steps", steps, minimum=1), rng)
+    return seeded_call(_compare, case, check_int("steps", steps, minimum=1), rng)
 
 
 @lru_cache(maxsize=32)
@@ -322,10 +316,11 @@ def law_study(law: str = "gaussian", decoder_zero: bool = False, samples: int = 
     scales = check_array("hidden_scales", hidden_scales, shape=(2,))
     if np.any(scales <= 0):
         raise ValueError(f"hidden_scales must be positive, got {hidden_scales!r}")
-    return _cached(_law_study, law, check_bool("decoder_zero", decoder_zero),
-                   check_int("samples", samples, minimum=2), check_int("steps", steps, minimum=0),
-                   check_real("lr", lr, low=0.0, low_open=True),
-                   (float(scales[0]), float(scales[1])), rng)
+    return seeded_call(_law_study, law, check_bool("decoder_zero", decoder_zero),
+                       check_int("samples", samples, minimum=2),
+                       check_int("steps", steps, minimum=0),
+                       check_real("lr", lr, low=0.0, low_open=True),
+                       (float(scales[0]), float(scales[1])), rng)
 
 
 @lru_cache(maxsize=8)
@@ -484,7 +479,7 @@ def orbit_profiles(rng: int | np.random.Generator = 0, ts: Sequence[float] = DEF
     the speed of the O(k)-orbit.  Returns ``ts`` and the three loss profiles, keyed
     ``"O(k) orbit"``, ``"GL(k) orbit"`` and ``"random direction"``.
     """
-    ts, profiles = _cached(_orbit_profiles, _grid(ts), rng)
+    ts, profiles = seeded_call(_orbit_profiles, _grid(ts), rng)
     return ts, dict(profiles)
 
 
@@ -515,7 +510,7 @@ def hidden_code_paths(steps: int = 300, rng: int | np.random.Generator = 3
     k = 2, P is the rotation by 120 degrees, theta_0 Gaussian at 0.3 times PyTorch's scale
     drawn from ``rng``.  Returns the codes of both runs, (steps + 1, 2, 3) each, and P.
     """
-    return _cached(_hidden_code_paths, check_int("steps", steps, minimum=0), rng)
+    return seeded_call(_hidden_code_paths, check_int("steps", steps, minimum=0), rng)
 
 
 @lru_cache(maxsize=1)
@@ -564,7 +559,7 @@ def relu_profiles(rng: int | np.random.Generator = 0, ts: Sequence[float] = DEFA
     Keys: ``"rotation exp(tS)"``, ``"positive scaling exp(t diag(s))"``, ``"random
     direction"``; all three paths leave the trained point at the same speed.
     """
-    ts, profiles = _cached(_relu_profiles, _grid(ts), rng)
+    ts, profiles = seeded_call(_relu_profiles, _grid(ts), rng)
     return ts, dict(profiles)
 
 
@@ -595,7 +590,7 @@ def _relu_profiles(ts: tuple[float, ...], rng: int | np.random.Generator):
 
 def monomial_change(rng: int | np.random.Generator = 0) -> float:
     """max relative change of the classifier's logits under a random positive monomial M."""
-    return _cached(_monomial_change, rng)
+    return seeded_call(_monomial_change, rng)
 
 
 @lru_cache(maxsize=1)

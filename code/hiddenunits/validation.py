@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "check_seed",
     "check_sizes",
     "scalar_or_array",
+    "seeded_call",
 ]
 
 
@@ -180,6 +181,19 @@ def check_rng(rng: Any) -> np.random.Generator:
         return np.random.default_rng(check_seed(rng))
     raise ValueError("rng must be a seed (integer >= 0) or a numpy.random.Generator, "
                      f"got {type(rng).__name__}")
+
+
+def seeded_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn`` (wrapped in ``functools.lru_cache``) whose last argument is ``rng``.
+
+    For a seed the cached function is called, so repeated calls share one result (which
+    must therefore be immutable or copied by the caller); for a ``numpy.random.Generator``
+    the undecorated function computes afresh.
+    """
+    *rest, rng = args
+    if isinstance(rng, np.random.Generator):
+        return fn.__wrapped__(*rest, rng)
+    return fn(*rest, check_seed(rng) if _is_int(rng) else check_rng(rng))
 
 
 def scalar_or_array(result: Any, *inputs: Any) -> float | np.ndarray:
