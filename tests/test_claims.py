@@ -222,3 +222,12 @@ def test_verify_outside_a_notebook_prints_plain_text(monkeypatch, capsys):
                                                                          error=0.5))
     with pytest.raises(claims.ClaimFailed, match="exceeds tolerance"):
         claims.verify("thm-x")
+
+
+def test_math_numbers_for_the_prose():
+    from hiddenunits.book.notebook import math_number
+
+    assert math_number(2.3e-5) == r"2.3 \times 10^{-5}"
+    assert math_number(28, "d") == "28"
+    assert math_number(95.123, ".1f") == "95.1"
+    assert math_number(1.2e7, ".3g") == r"1.2 \times 10^{7}"  # no "1.2e+07" in the prose
