@@ -54,14 +54,18 @@ book-strict: install
 	@$(EXECUTE)
 	$(JB) build . --all $(JBFLAGS)
 
-# Build one chapter alone, strictly, in its own output folder (for writing a chapter):
-#   make chapter CH=basis
+# Build one chapter alone, strictly, in its own output folder (for writing a chapter);
+# WITH names other pages it refers to, built with it:
+#   make chapter CH=rbm WITH="separability notation"
 chapter: install
-	@test -n "$(CH)" || { echo "usage: make chapter CH=<basis|activations|separability|rbm|initialization>"; exit 2; }
-	@test -f book/$(CH).md || { echo "no chapter book/$(CH).md"; exit 2; }
+	@test -n "$(CH)" || { echo "usage: make chapter CH=<basis|activations|separability|rbm|initialization> [WITH=...]"; exit 2; }
+	@for p in $(CH) $(WITH); do test -f book/$$p.md || { echo "no page book/$$p.md"; exit 2; }; done
 	@mkdir -p _build/dev/$(CH)
-	@printf 'format: jb-book\nroot: book/$(CH)\nchapters:\n  - file: book/bibliography\n' > _build/dev/$(CH)/_toc.yml
-	@$(EXECUTE) --only book/$(CH) --cache _build/dev/$(CH)/_build/.jupyter_cache
+	@{ printf 'format: jb-book\nroot: book/$(CH)\nchapters:\n'; \
+	  for p in $(WITH) bibliography; do printf '  - file: book/%s\n' $$p; done; } \
+	  > _build/dev/$(CH)/_toc.yml
+	@$(EXECUTE) --only book/$(CH) $(addprefix book/,$(WITH)) \
+	  --cache _build/dev/$(CH)/_build/.jupyter_cache
 	$(JB) build . --toc _build/dev/$(CH)/_toc.yml --path-output _build/dev/$(CH) $(JBFLAGS)
 
 lint: install
