@@ -1,5 +1,7 @@
 """Tests of hiddenunits.probes against scikit-learn, autograd and closed forms."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -215,6 +217,10 @@ def test_trained_model_is_cached_and_read_only():
     for a in (*m.train_features, m.y_train, m.x_test, m.head_weight):
         with pytest.raises(ValueError):
             a.flat[0] = 1
+    with warnings.catch_warnings():  # read-only input is fitted without torch's warning
+        warnings.simplefilter("error")
+        fit = P.fit_probes([m.train_features[0]], m.y_train, P.ProbeConfig(max_iter=2))
+    assert fit.n_iter == (2,)
 
 
 def test_cnn_sites_and_mlp_sites():

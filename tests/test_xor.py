@@ -151,6 +151,7 @@ def test_training_solves_some_runs_and_classifies_outcomes():
 
 def test_loss_plateaus():
     assert X.loss_plateau(np.array([0.0, 0.2501, 1 / 3, 0.5, 0.1])).tolist() == [0, 1, 2, 3, -1]
+    assert X.loss_plateau(0.5) == 3 and type(X.loss_plateau(0.5)) is int
 
 
 @pytest.mark.parametrize("call", [

@@ -244,6 +244,8 @@ class _Group:
         grams = np.empty((g, d, d), dtype=cfg.dtype)
         for j, f in enumerate(features):
             a = np.ascontiguousarray(f, dtype=cfg.dtype)
+            if not a.flags.writeable:  # torch only wraps writable arrays (read, not written)
+                a = a.copy()
             self.xt[j, :d] = torch.from_numpy(a).T
             grams[j] = a.T @ a / n  # numpy computes a.T @ a as a symmetric rank-k update
         self.xt[:, d] = 1.0
@@ -419,7 +421,7 @@ def fit_probes(features: Sequence[ArrayLike], y: ArrayLike,
         raise ValueError(f"num_classes={k} but labels go up to {int(y.max())}")
     n = len(y)
     lam = 1.0 / (config.C * n)
-    labels = torch.as_tensor(y, dtype=torch.int64)
+    labels = torch.tensor(y, dtype=torch.int64)  # a copy: y may be read-only
     widths = [f.shape[1] for f in features]
     batches = _plan_groups(widths, n, np.dtype(config.dtype).itemsize)
     num = len(features)

@@ -335,13 +335,16 @@ PLATEAUS = (0.0, 0.25, 1.0 / 3.0, 0.5)
 PLATEAU_NAMES = ("0", "1/4", "1/3", "1/2")
 
 
-def loss_plateau(loss: ArrayLike, atol: float = 1e-3) -> np.ndarray:
-    """Index into ``PLATEAUS`` of each final loss, or -1 when it is near none of them."""
-    loss = check_array("loss", loss, nonempty=False)
+def loss_plateau(loss: ArrayLike, atol: float = 1e-3) -> int | np.ndarray:
+    """Index into ``PLATEAUS`` of each final loss, or -1 when it is near none of them.
+
+    An ``int`` for a scalar ``loss``, else an integer array of its shape.
+    """
+    values = check_array("loss", loss, nonempty=False)
     atol = check_real("atol", atol, low=0.0)
-    dist = np.abs(loss[..., None] - np.array(PLATEAUS))
-    idx = dist.argmin(axis=-1)
-    return np.where(dist.min(axis=-1) <= atol, idx, -1)
+    dist = np.abs(values[..., None] - np.array(PLATEAUS))
+    out = np.where(dist.min(axis=-1) <= atol, dist.argmin(axis=-1), -1)
+    return int(out) if np.ndim(loss) == 0 else out
 
 
 def gd_summary(res: GDResult | None = None) -> dict[str, float]:

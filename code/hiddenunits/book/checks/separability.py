@@ -266,6 +266,15 @@ def check_dead_unit(probability: Fraction = DEAD_PROBABILITY,
 
 
 # --------------------------------------------------------------------------- final layer
+def _all_pairwise_violations(h: np.ndarray, y: np.ndarray, weight: np.ndarray,
+                             bias: np.ndarray) -> np.ndarray:
+    """Whether *every* pairwise hyperplane (w_y - w_k).h + b_y - b_k = 0 misplaces h_i."""
+    z = np.asarray(h, dtype=np.float64) @ weight.T + bias  # (N, K)
+    margin = z[np.arange(len(y)), y][:, None] - z  # (N, K)
+    margin[np.arange(len(y)), y] = -np.inf
+    return (margin <= 0).all(axis=1)
+
+
 def _one_vs_rest_violations(h: np.ndarray, y: np.ndarray, weight: np.ndarray,
                             bias: np.ndarray) -> np.ndarray:
     """Whether the logit hyperplanes v_k^T h + c_k = 0 misplace h_i: its class's logit
@@ -285,7 +294,9 @@ def _one_vs_rest_violations(h: np.ndarray, y: np.ndarray, weight: np.ndarray,
             r"c_l = 0$ misplaces $h(x_i)$; so 100% training accuracy makes "
             r"$\{h(x_i)\}$ linearly separable",
        method="exact", tolerance=0.0,
-       variants=[variant("the one-vs-rest hyperplanes v_k^T h + c_k = 0",
+       variants=[variant("misclassified iff every pairwise hyperplane misplaces it",
+                         violations=_all_pairwise_violations),
+                 variant("the one-vs-rest hyperplanes v_k^T h + c_k = 0",
                          violations=_one_vs_rest_violations),
                  variant("the features one layer earlier", layer=-3)])
 def check_final_layer_separable(
@@ -297,7 +308,9 @@ def check_final_layer_separable(
     inf if it is not reached).  On its training set, its test set and the training set of
     the same network at initialisation, an example is *misclassified* by the network's own
     output (float32 logits, ties as errors) and *misplaced* by ``violations`` applied to
-    the features at site ``layer`` with the final layer's weights (float64).
+    the features at site ``layer`` with the final layer's weights (float64).  On the
+    training set alone (the old check) the identity is vacuous: there both sets are empty,
+    for the false variant "every hyperplane" as for the true "some hyperplane".
     """
     trained = probes.trained_model(probes.SEPARABLE_MLP)
     if trained.train_acc < 1.0:
