@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import linprog
 
 from hiddenunits.data import xor
 from hiddenunits.validation import (
@@ -185,6 +184,8 @@ def separable(points: ArrayLike, labels: ArrayLike) -> bool:
 
 
 def _separable(pts: np.ndarray, lab: np.ndarray) -> bool:
+    from scipy.optimize import linprog  # imported here: scipy.optimize takes ~1 s
+
     if lab.min() == lab.max():
         return True
     s = 2.0 * lab - 1.0

@@ -14,7 +14,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import linprog
 
 from hiddenunits.data import xor
 from hiddenunits.validation import (
@@ -77,6 +76,8 @@ def max_margin(x: ArrayLike, y: ArrayLike) -> float:
     two classes; zero when none does (the all-zero classifier always reaches 0).
     x: (N, d), y: (N,) in {0, 1}.  Solved as a linear programme (HiGHS).
     """
+    from scipy.optimize import linprog  # imported here: scipy.optimize takes ~1 s
+
     x, y = _check_xy(x, y, binary=True)
     n, d = x.shape
     s = 2.0 * y - 1.0
