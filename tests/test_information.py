@@ -41,7 +41,16 @@ def test_data_processing_and_a_layer_that_peeks_at_y():
             joint[y, y] += p[x, y]  # H = Y
     assert I.mutual_information(joint) == pytest.approx(1.0)
     assert I.mutual_information(p) == pytest.approx(0.0, abs=1e-15)
-    assert I.check_data_processing() <= 1e-12
+
+
+def test_injective_layers_keep_and_merging_layers_lose_information():
+    p = np.array([[0.3, 0.1], [0.1, 0.3], [0.2, 0.0]])
+    keep = I.layer_informations(p, [lambda v: 10 * v], range(3))
+    assert keep[1] == pytest.approx(keep[0], abs=1e-15)
+    # merging rows 1 and 2 gives the law [[0.3, 0.1], [0.3, 0.3]]: I = H(Y) - H(Y | H)
+    merged = I.layer_informations(p, [lambda v: min(v, 1)], range(3))
+    assert merged[1] == pytest.approx(_h2(0.4) - 0.4 * _h2(0.25) - 0.6 * 1.0, rel=1e-12)
+    assert merged[1] < merged[0]
 
 
 def test_relu_chain_informations_never_increase():
@@ -64,21 +73,47 @@ def test_best_linear_accuracy():
 
 def test_scramble_chain():
     chain = I.xor_scramble_chain()
-    assert chain["accuracy"] == [0.75, 1.0, 0.75]
-    np.testing.assert_allclose(chain["information"], 1.0)
-    assert I.check_probe_not_monotone() == 0.0
+    assert chain.accuracy == (0.75, 1.0, 0.75)
+    np.testing.assert_allclose(chain.information, 1.0)
+    # the representations of the proof: H_1 on the corners, then H_2 = XOR again
+    np.testing.assert_array_equal(chain.representations[1],
+                                  [[0, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(chain.representations[2], [[0, 0], [1, 0], [0, 1], [1, 1]])
+    with pytest.raises(ValueError):
+        chain.representations[1][0, 0] = 5.0
 
 
-def test_bad_input_raises():
+def test_seed_or_generator():
+    p1, maps1 = I.random_chain(3)
+    p2, maps2 = I.random_chain(np.random.default_rng(3))
+    np.testing.assert_array_equal(p1, p2)
+    assert [m(5) for m in maps1] == [m(5) for m in maps2]
+    assert I.relu_chain_informations(4) == I.relu_chain_informations(np.random.default_rng(4))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: I.mutual_information(np.array([[0.5, 0.6]])),
+    lambda: I.mutual_information(np.array([[-0.5, 1.5]])),
+    lambda: I.mutual_information(np.array([0.5, 0.5])),
+    lambda: I.mutual_information(np.array([[0.5, 0.5j]])),
+    lambda: I.mutual_information(np.zeros((0, 2))),
+    lambda: I.push_forward(np.eye(2) / 2, ["a"]),
+    lambda: I.push_forward(np.eye(2) / 2, "ab"),
+    lambda: I.push_forward(np.eye(2) / 2, [[1], [2]]),
+    lambda: I.layer_informations(np.eye(2) / 2, [None], range(2)),
+    lambda: I.layer_informations(np.eye(2) / 2, [], range(3)),
+    lambda: I.best_linear_accuracy(np.zeros((13, 2)), np.zeros(13, dtype=int)),
+    lambda: I.best_linear_accuracy(np.zeros((4, 2)), np.array([0, 1, 2, 0])),
+    lambda: I.separable(np.zeros((4, 2)), np.zeros(3, dtype=int)),
+    lambda: I.random_chain(np.random.default_rng(0), n_x=0),
+    lambda: I.random_chain("seed"),
+    lambda: I.random_chain(0, widths=(3, 0)),
+    lambda: I.noisy_xor_law(n_bits=1),
+    lambda: I.noisy_xor_law(noise=0.7),
+    lambda: I.random_relu_layers(0, n_in=2.5),
+    lambda: I.relu_chain_profile([(np.ones((3, 3)), np.zeros(3))]),
+    lambda: I.relu_chain_profile([(np.ones((3, 2)), np.zeros(2))]),
+])
+def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
-        I.mutual_information(np.array([[0.5, 0.6]]))
-    with pytest.raises(ValueError):
-        I.mutual_information(np.array([[-0.5, 1.5]]))
-    with pytest.raises(ValueError):
-        I.mutual_information(np.array([0.5, 0.5]))
-    with pytest.raises(ValueError):
-        I.push_forward(np.eye(2) / 2, ["a"])
-    with pytest.raises(ValueError):
-        I.best_linear_accuracy(np.zeros((13, 2)), np.zeros(13, dtype=int))
-    with pytest.raises(ValueError):
-        I.random_chain(np.random.default_rng(0), n_x=0)
+        call()

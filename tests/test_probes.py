@@ -1,5 +1,7 @@
 """Tests of hiddenunits.probes against scikit-learn, autograd and closed forms."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -178,10 +180,51 @@ def test_pairwise_violations_agree_with_argmax():
     assert not P.pairwise_violations(h, y, w, b).any()
     y_wrong = (y + 1) % 4
     assert P.pairwise_violations(h, y_wrong, w, b).all()
+    # random labels, and exact ties (features 0 and equal biases): violations = errors
+    y_any = rng.integers(0, 4, size=200)
+    h[:20] = 0.0
+    b = np.zeros(4)
+    logits = h @ w.T + b
+    assert P.misclassified(logits, y_any)[:20].all()  # every class ties at h = 0
+    np.testing.assert_array_equal(P.pairwise_violations(h, y_any, w, b),
+                                  P.misclassified(logits, y_any))
+
+
+def test_misclassified_counts_ties_as_errors():
+    logits = np.array([[2.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 3.0, 3.0], [0.0, 1.0, 5.0]])
+    assert P.misclassified(logits, [0, 0, 2, 2]).tolist() == [False, True, True, False]
+
+
+def test_cnn_is_seeded_and_follows_the_default_law():
+    a, b = P.SmallCNN(rng=1), P.SmallCNN(rng=torch.Generator().manual_seed(1))
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(pa, pb, rtol=0, atol=0)
+    for m in a.body:
+        if isinstance(m, torch.nn.Conv1d | torch.nn.Linear):
+            bound = 1 / m.weight[0].numel() ** 0.5  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            for t in (m.weight, m.bias):
+                assert t.abs().max() <= bound
+                # uniform law: variance bound^2 / 3, within 5 standard errors
+                n = t.numel()
+                assert abs(t.var().item() - bound**2 / 3) < 5 * bound**2 * (0.089 / n) ** 0.5
+
+
+def test_trained_model_is_cached_and_read_only():
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100)
+    m = P.trained_model(cfg)
+    assert P.trained_model(cfg) is m
+    assert [f.shape[1] for f in m.train_features] == list(P.MLP_SIZES)
+    for a in (*m.train_features, m.y_train, m.x_test, m.head_weight):
+        with pytest.raises(ValueError):
+            a.flat[0] = 1
+    with warnings.catch_warnings():  # read-only input is fitted without torch's warning
+        warnings.simplefilter("error")
+        fit = P.fit_probes([m.train_features[0]], m.y_train, P.ProbeConfig(max_iter=2))
+    assert fit.n_iter == (2,)
 
 
 def test_cnn_sites_and_mlp_sites():
-    cnn = P.SmallCNN(channels=4, seed=0)
+    cnn = P.SmallCNN(channels=4, rng=0)
     x = torch.randn(7, 40)
     sites = cnn.sites(x)
     assert [s.shape[1] for s in sites] == [40, 160, 80, 160, 80, 80, 10]
@@ -189,30 +232,52 @@ def test_cnn_sites_and_mlp_sites():
     assert len(sites) == len(P.SmallCNN.SITE_NAMES)
 
 
-def test_bad_input_raises():
-    rng = np.random.default_rng(6)
-    x, y = _blobs(rng, n=30)
+_X, _Y = _blobs(np.random.default_rng(6), n=30)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: P.fit_probes([_X[:20]], _Y),
+    lambda: P.fit_probes([np.full_like(_X, np.nan)], _Y),
+    lambda: P.fit_probes([_X], np.zeros(30, dtype=int)),
+    lambda: P.fit_probes([], _Y),
+    lambda: P.fit_probes(_X, _Y),
+    lambda: P.fit_probes([_X], _Y, num_classes=2),
+    lambda: P.fit_probes([_X], _Y + 0.5),
+    lambda: P.fit_probes([_X], -_Y),
+    lambda: P.fit_probes([_X], _Y, config="fast"),
+    lambda: P.fit_probes_sklearn([_X[:, :, None]], _Y),
+    lambda: P.probe_objective(_X, _Y, np.zeros((3, 4)), np.zeros(4), 1.0),
+    lambda: P.probe_objective(_X, _Y, np.zeros((12, 4)), np.zeros(4), 0.0),
+    lambda: P.probe_objective(_X, _Y, np.zeros((12, 2)), np.zeros(2), 1.0),
+    lambda: P.ProbeConfig(C=0.0),
+    lambda: P.ProbeConfig(tol=-1e-4),
+    lambda: P.ProbeConfig(max_iter=2.5),
+    lambda: P.ProbeConfig(memory=-1),
+    lambda: P.ProbeConfig(dtype="float16"),
+    lambda: P.standardize([_X], [_X[:, :3]]),
+    lambda: P.standardize([_X], []),
+    lambda: P.standardize([_X[:1]], [_X]),
+    lambda: P.concept_labels("colour", _X, _Y),
+    lambda: P.concept_labels("mean", _X, _Y[:5]),
+    lambda: P.concept_depth([]),
+    lambda: P.concept_depth([0.5, np.nan]),
+    lambda: P.concept_depth([0.5, 0.6], slack=1.0),
+    lambda: P.ModelConfig(arch="rnn"),
+    lambda: P.ModelConfig(epochs=-1),
+    lambda: P.ModelConfig(epochs=2.5),
+    lambda: P.ModelConfig(seed=-1),
+    lambda: P.ModelConfig(num_samples=10),
+    lambda: P.trained_model("mlp"),
+    lambda: P.SmallCNN(length=42),
+    lambda: P.SmallCNN(channels=0),
+    lambda: P.SmallCNN(rng=-1),
+    lambda: P.pairwise_violations(_X, _Y, np.zeros((4, 3)), np.zeros(4)),
+    lambda: P.pairwise_violations(_X, _Y, np.zeros((2, 12)), np.zeros(2)),
+    lambda: P.misclassified(np.zeros((30, 2)), _Y),
+    lambda: P.ProbeFit((np.zeros((12, 4)),), (np.zeros(4),), (1,), (True,)).predict([_X[:, :3]]),
+    lambda: P.compare_with_sklearn(repeats=0),
+    lambda: P.compare_with_sklearn(threads=0),
+])
+def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
-        P.fit_probes([x[:20]], y)
-    with pytest.raises(ValueError):
-        P.fit_probes([np.full_like(x, np.nan)], y)
-    with pytest.raises(ValueError):
-        P.fit_probes([x], np.zeros(30, dtype=int))
-    with pytest.raises(ValueError):
-        P.fit_probes([], y)
-    with pytest.raises(ValueError):
-        P.fit_probes([x], y, num_classes=2)
-    with pytest.raises(ValueError):
-        P.ProbeConfig(C=0.0)
-    with pytest.raises(ValueError):
-        P.ProbeConfig(dtype="float16")
-    with pytest.raises(ValueError):
-        P.standardize([x], [x[:, :3]])
-    with pytest.raises(ValueError):
-        P.concept_labels("colour", x, y)
-    with pytest.raises(ValueError):
-        P.ModelConfig(arch="rnn")
-    with pytest.raises(ValueError):
-        P.SmallCNN(length=42)
-    with pytest.raises(ValueError, match="repeats"):
-        P.compare_with_sklearn(repeats=0)
+        call()

@@ -11,25 +11,33 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from hiddenunits.claims import claim
+from hiddenunits.data import xor
+from hiddenunits.validation import (
+    check_array,
+    check_int,
+    check_probability,
+    check_rng,
+    check_sizes,
+)
 
 
-def _check_joint(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, dtype=np.float64)
-    if p.ndim != 2 or min(p.shape) < 1:
-        raise ValueError(f"the joint law must be a (|X|, |Y|) array, got shape {p.shape}")
-    if not np.isfinite(p).all() or (p < 0).any():
-        raise ValueError("the joint law must have finite non-negative entries")
+def _check_joint(p: ArrayLike) -> np.ndarray:
+    """A joint law (|X|, |Y|): finite, non-negative, summing to 1."""
+    p = check_array("p_xy", p, ndim=2)
+    if (p < 0).any():
+        raise ValueError("the joint law must have non-negative entries")
     if not math.isclose(p.sum(), 1.0, rel_tol=0, abs_tol=1e-9):
         raise ValueError(f"the joint law must sum to 1, got {p.sum()}")
     return p
 
 
-def mutual_information(p_xy: np.ndarray) -> float:
+def mutual_information(p_xy: ArrayLike) -> float:
     """``I(X; Y) = sum p(x, y) log2(p(x, y) / (p(x) p(y)))`` in bits; p_xy (|X|, |Y|)."""
     p = _check_joint(p_xy)
     px = p.sum(axis=1, keepdims=True)
@@ -38,119 +46,146 @@ def mutual_information(p_xy: np.ndarray) -> float:
     return float(np.sum(p[nz] * np.log2(p[nz] / (px @ py)[nz])))
 
 
-def push_forward(p_xy: np.ndarray, g: Sequence[Hashable]) -> np.ndarray:
+def push_forward(p_xy: ArrayLike, g: Sequence[Hashable]) -> np.ndarray:
     """Joint law of ``(g(X), Y)``: rows of p_xy with equal ``g[x]`` are added.
 
     ``g[x]`` is the (hashable) value of the layer on input value ``x``.  Returns
     (|g(X)|, |Y|) with rows in order of first appearance.
     """
     p = _check_joint(p_xy)
-    if len(g) != p.shape[0]:
-        raise ValueError(f"g must give one value per input value: {len(g)} != {p.shape[0]}")
+    if isinstance(g, str | bytes) or not isinstance(g, Sequence) or len(g) != p.shape[0]:
+        raise ValueError(f"g must be a sequence of one value per input value "
+                         f"({p.shape[0]}), got {g!r}")
     index: dict[Hashable, int] = {}
-    rows = [index.setdefault(v, len(index)) for v in g]
+    try:
+        rows = [index.setdefault(v, len(index)) for v in g]
+    except TypeError as e:
+        raise ValueError(f"the values g[x] must be hashable: {e}") from None
     out = np.zeros((len(index), p.shape[1]))
     np.add.at(out, rows, p)
     return out
 
 
-def layer_informations(p_xy: np.ndarray, layers: Sequence[Callable[[Hashable], Hashable]],
+def layer_informations(p_xy: ArrayLike, layers: Sequence[Callable[[Hashable], Hashable]],
                        values: Sequence[Hashable]) -> list[float]:
     """``[I(Y; X), I(Y; H_1), ...]`` for ``H_{k+1} = layers[k](H_k)``, ``H_0 = X``.
 
     ``values[x]`` is the input value of row x of p_xy.
     """
-    if len(values) != np.shape(p_xy)[0]:
-        raise ValueError("need one input value per row of the joint law")
-    out = [mutual_information(p_xy)]
+    p = _check_joint(p_xy)
+    if len(values) != p.shape[0]:
+        raise ValueError(f"need one input value per row of the joint law: {len(values)} "
+                         f"values for {p.shape[0]} rows")
+    if not all(callable(g) for g in layers):
+        raise ValueError("every layer must be a function of the previous layer's value")
+    out = [mutual_information(push_forward(p, list(values)))]
     h = list(values)
     for layer in layers:
         h = [layer(v) for v in h]
-        out.append(mutual_information(push_forward(p_xy, h)))
+        out.append(mutual_information(push_forward(p, h)))
     return out
 
 
-def random_chain(rng: np.random.Generator, n_x: int = 16, n_y: int = 3,
+def random_chain(rng: int | np.random.Generator = 0, n_x: int = 16, n_y: int = 3,
                  widths: Sequence[int] = (12, 6, 3)
                  ) -> tuple[np.ndarray, list[Callable[[int], int]]]:
-    """A random joint law (n_x, n_y) and random functions between finite sets of ``widths``."""
-    if n_x < 1 or n_y < 1 or any(w < 1 for w in widths):
-        raise ValueError("all sizes must be positive")
-    p = rng.dirichlet(np.ones(n_x * n_y)).reshape(n_x, n_y)
+    """A random joint law (n_x, n_y) and random functions between finite sets of ``widths``.
+
+    The law is Dirichlet(1, ..., 1) on the n_x n_y cells; layer k maps {0, ..., n_k - 1}
+    to {0, ..., n_(k+1) - 1} (n_0 = n_x) by a uniformly random table.  ``rng`` is a seed
+    or a ``numpy.random.Generator``.
+    """
+    gen = check_rng(rng)
+    n_x = check_int("n_x", n_x, minimum=1)
+    n_y = check_int("n_y", n_y, minimum=1)
+    widths = check_sizes("widths", widths, minimum_length=0)
+    p = gen.dirichlet(np.ones(n_x * n_y)).reshape(n_x, n_y)
     maps = []
-    sizes = [n_x, *widths]
-    for a, b in itertools.pairwise(sizes):
-        table = rng.integers(0, b, size=a)
+    for a, b in itertools.pairwise([n_x, *widths]):
+        table = gen.integers(0, b, size=a)
         maps.append(lambda v, t=table: int(t[v]))
     return p, maps
 
 
-def relu_chain_informations(rng: np.random.Generator, n_bits: int = 4,
-                            widths: Sequence[int] = (6, 3, 2), noise: float = 0.2
-                            ) -> list[float]:
-    """``I(Y; H_k)`` along a random ReLU network on all 2^n_bits binary inputs.
+def noisy_xor_law(n_bits: int = 4, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """X uniform on {0, 1}^n_bits and Y = x1 XOR x2 flipped with probability ``noise``.
 
-    X is uniform on {0, 1}^n_bits, Y = (x1 XOR x2) flipped with probability ``noise``; the
-    layers are ``relu(W h + b)`` with Gaussian W, b, so they are deterministic.  Values are
-    rounded to 9 decimals to be hashable (distinct values never collide at that precision
-    for Gaussian weights, except by measure-zero accidents).
+    Returns the joint law (2^n_bits, 2) and the inputs (2^n_bits, n_bits), row x of one
+    belonging to row x of the other.
     """
-    if n_bits < 2 or not 0 <= noise <= 0.5:
-        raise ValueError("need n_bits >= 2 and noise in [0, 1/2]")
+    n_bits = check_int("n_bits", n_bits, minimum=2)
+    noise = check_probability("noise", noise)
+    if noise > 0.5:
+        raise ValueError(f"noise must lie in [0, 1/2], got {noise}")
     xs = np.array(list(itertools.product((0, 1), repeat=n_bits)), dtype=np.float64)
     label = (xs[:, 0] != xs[:, 1]).astype(int)
     p = np.zeros((len(xs), 2))
     p[np.arange(len(xs)), label] = (1 - noise) / len(xs)
     p[np.arange(len(xs)), 1 - label] = noise / len(xs)
-    h = xs
-    out = [mutual_information(p)]
-    for w_out in widths:
-        w = rng.normal(size=(w_out, h.shape[1]))
-        b = rng.normal(size=w_out)
-        h = np.maximum(h @ w.T + b, 0.0)
-        keys = [tuple(np.round(row, 9)) for row in h]
-        out.append(mutual_information(push_forward(p, keys)))
-    return out
+    return p, xs
 
 
-@claim("thm-data-processing", chapter="separability",
-       statement="for deterministic layers I(Y; H_{k+1}) <= I(Y; H_k), with equality when "
-                 "the layer is injective on the values H_k takes",
-       method="exact", tolerance=1e-12)
-def check_data_processing() -> float:
-    """Largest violation over 200 random chains of finite maps and 200 random ReLU nets.
+def random_relu_layers(rng: int | np.random.Generator = 0, n_in: int = 4,
+                       widths: Sequence[int] = (6, 3, 2)
+                       ) -> list[Callable[[tuple[float, ...]], tuple[float, ...]]]:
+    """Layers ``h -> relu(W h + b)`` with standard Gaussian ``W``, ``b``, on tuple values.
 
-    Every mutual information is an exact finite sum; the only error is float64 round-off
-    of sums of at most 48 terms of size <= log2(48), far below the tolerance 1e-12.  The
-    equality case is checked on random injective (permutation) layers.
+    Each layer maps a tuple of floats to a tuple of floats rounded to 9 decimals, so that
+    values are hashable (distinct values never collide at that precision for Gaussian
+    weights, except by measure-zero accidents).  ``rng``: a seed or a Generator.
     """
-    rng = np.random.default_rng(0)
-    worst = 0.0
-    for _ in range(200):
-        p, maps = random_chain(rng)
-        infos = layer_informations(p, maps, range(p.shape[0]))
-        worst = max(worst, max(b - a for a, b in itertools.pairwise(infos)))
-        perm = rng.permutation(p.shape[0])
-        same = layer_informations(p, [lambda v, t=perm: int(t[v])], range(p.shape[0]))
-        worst = max(worst, abs(same[1] - same[0]))
-    for _ in range(200):
-        infos = relu_chain_informations(rng)
-        worst = max(worst, max(b - a for a, b in itertools.pairwise(infos)))
-    return max(worst, 0.0)
+    gen = check_rng(rng)
+    n_in = check_int("n_in", n_in, minimum=1)
+    sizes = [n_in, *check_sizes("widths", widths, minimum_length=0)]
+    layers = []
+    for a, b in itertools.pairwise(sizes):
+        w, c = gen.normal(size=(b, a)), gen.normal(size=b)
+
+        def layer(h, w=w, c=c):
+            return tuple(np.round(np.maximum(w @ np.asarray(h) + c, 0.0), 9).tolist())
+
+        layers.append(layer)
+    return layers
+
+
+def relu_chain_informations(rng: int | np.random.Generator = 0, n_bits: int = 4,
+                            widths: Sequence[int] = (6, 3, 2), noise: float = 0.2
+                            ) -> list[float]:
+    """``I(Y; H_k)`` along a random ReLU network on all 2^n_bits binary inputs.
+
+    The law is :func:`noisy_xor_law`, the layers :func:`random_relu_layers` (deterministic).
+    """
+    p, xs = noisy_xor_law(n_bits, noise)
+    layers = random_relu_layers(rng, n_bits, widths)
+    return layer_informations(p, layers, [tuple(row) for row in xs.tolist()])
 
 
 # ---------------------------------------------------------------------------------------
 # Linear accessibility on a small point set
 
 
-def separable(points: np.ndarray, labels: np.ndarray) -> bool:
-    """Whether an affine hyperplane strictly separates the 0- and 1-labelled points."""
-    from scipy.optimize import linprog
+def _check_points(points: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    pts = check_array("points", points, ndim=2)
+    lab = check_array("labels", labels, ndim=1, dtype=np.int64)
+    if len(lab) != len(pts):
+        raise ValueError(f"points and labels differ in length: {len(pts)} and {len(lab)}")
+    if not np.isin(lab, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    return pts, lab
 
-    pts = np.asarray(points, dtype=np.float64)
-    lab = np.asarray(labels)
-    if pts.ndim != 2 or lab.shape != (len(pts),):
-        raise ValueError(f"need points (N, d) and labels (N,), got {pts.shape}, {lab.shape}")
+
+def separable(points: ArrayLike, labels: ArrayLike) -> bool:
+    """Whether an affine hyperplane strictly separates the 0- and 1-labelled points.
+
+    points (N, d), labels (N,) in {0, 1}.  A linear feasibility programme (HiGHS).
+    """
+    pts, lab = _check_points(points, labels)
+    return _separable(pts, lab)
+
+
+def _separable(pts: np.ndarray, lab: np.ndarray) -> bool:
+    from scipy.optimize import linprog  # imported here: scipy.optimize takes ~1 s
+
     if lab.min() == lab.max():
         return True
     s = 2.0 * lab - 1.0
@@ -161,58 +196,73 @@ def separable(points: np.ndarray, labels: np.ndarray) -> bool:
     return res.status == 0
 
 
-def best_linear_accuracy(points: np.ndarray, labels: np.ndarray) -> float:
+MAX_ENUMERATED_POINTS = 12
+
+
+def best_linear_accuracy(points: ArrayLike, labels: ArrayLike) -> float:
     """Largest fraction of points an affine threshold classifier labels correctly.
 
     Exact, by enumerating the 2^N labelings (N <= 12) and keeping the separable ones.
     Points with equal coordinates must get equal predictions, which the enumeration
     respects because such labelings are not separable.
     """
-    pts = np.asarray(points, dtype=np.float64)
-    lab = np.asarray(labels)
-    if len(pts) > 12:
-        raise ValueError(f"exact enumeration needs at most 12 points, got {len(pts)}")
+    pts, lab = _check_points(points, labels)
+    if len(pts) > MAX_ENUMERATED_POINTS:
+        raise ValueError(f"exact enumeration needs at most {MAX_ENUMERATED_POINTS} points, "
+                         f"got {len(pts)}")
     best = 0
     for bits in itertools.product((0, 1), repeat=len(pts)):
         guess = np.array(bits)
         agree = int((guess == lab).sum())
-        if agree > best and separable(pts, guess):
+        if agree > best and _separable(pts, guess):
             best = agree
     return best / len(pts)
 
 
 XOR_LAYER1 = (np.array([[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0, -1.0]))
 XOR_LAYER2 = (np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]), np.zeros(2))
+for _a in (*XOR_LAYER1, *XOR_LAYER2):
+    _a.setflags(write=False)
+
+
+@dataclass(frozen=True)
+class ChainProfile:
+    """Representations along a chain of layers on XOR, with what they tell about Y."""
+
+    representations: tuple[np.ndarray, ...]
+    """``H_0 = X, H_1, ...``: the four points' values at each layer, (4, D_k) read-only."""
+    information: tuple[float, ...]
+    """``I(Y; H_k)`` in bits, X uniform on the four points and Y = XOR(X)."""
+    accuracy: tuple[float, ...]
+    """Best accuracy of an affine threshold classifier of Y from ``H_k``."""
+
+
+def relu_chain_profile(layers: Sequence[tuple[ArrayLike, ArrayLike]]) -> ChainProfile:
+    """XOR -> relu(W_1 x + b_1) -> relu(W_2 h + b_2) -> ...: informations and accuracies.
+
+    ``layers``: ``(W_k, b_k)`` pairs, W_k (D_k, D_(k-1)) in ``(out, in)`` layout.
+    """
+    x, y = xor()
+    reps = [x]
+    for k, (w, b) in enumerate(layers):
+        w = check_array(f"W_{k + 1}", w, ndim=2)
+        b = check_array(f"b_{k + 1}", b, shape=(w.shape[0],))
+        if w.shape[1] != reps[-1].shape[1]:
+            raise ValueError(f"W_{k + 1} must have {reps[-1].shape[1]} columns, got "
+                             f"{w.shape[1]}")
+        reps.append(np.maximum(reps[-1] @ w.T + b, 0.0))
+    for r in reps:
+        r.setflags(write=False)
+    p = np.zeros((4, 2))
+    p[np.arange(4), y] = 0.25  # X uniform on the four points, Y = XOR(X)
+    infos = tuple(mutual_information(push_forward(p, [tuple(r) for r in rep.tolist()]))
+                  for rep in reps)
+    acc = tuple(best_linear_accuracy(rep, y) for rep in reps)
+    return ChainProfile(tuple(reps), infos, acc)
 
 
 @lru_cache(maxsize=1)
-def xor_scramble_chain() -> dict[str, list]:
-    """XOR -> relu(W1 x + b1) -> relu(W2 h + b2): the representations, their information
-    about Y and their best affine accuracy."""
-    from hiddenunits.data import xor
-
-    x, y = xor()
-    reps = [x]
-    for w, b in (XOR_LAYER1, XOR_LAYER2):
-        reps.append(np.maximum(reps[-1] @ w.T + b, 0.0))
-    p = np.zeros((4, 2))
-    p[np.arange(4), y] = 0.25  # X uniform on the four points, Y = XOR(X)
-    infos = [mutual_information(push_forward(p, [tuple(r) for r in rep])) for rep in reps]
-    acc = [best_linear_accuracy(rep, y) for rep in reps]
-    return {"representations": reps, "information": infos, "accuracy": acc}
-
-
-@claim("prop-probe-not-monotone", chapter="separability",
-       statement="a deterministic ReLU chain on XOR keeps I(Y; H_k) = 1 bit while the best "
-                 "linear accuracy goes 3/4, 1, 3/4",
-       method="exact", tolerance=1e-12)
-def check_probe_not_monotone() -> float:
-    """Distance of the computed (information, accuracy) sequence from (1, 1, 1; 3/4, 1, 3/4).
-
-    Accuracies are exact fractions of 4 points; informations are log2 of exact ratios, so
-    the only error is float64 round-off.
-    """
-    chain = xor_scramble_chain()
-    err_i = max(abs(v - 1.0) for v in chain["information"])
-    err_a = max(abs(a - b) for a, b in zip(chain["accuracy"], (0.75, 1.0, 0.75), strict=True))
-    return max(err_i, err_a)
+def xor_scramble_chain() -> ChainProfile:
+    """The chain ``XOR_LAYER1``, ``XOR_LAYER2`` (cached): information stays 1 bit while the
+    best affine accuracy goes up and down again."""
+    return relu_chain_profile([XOR_LAYER1, XOR_LAYER2])

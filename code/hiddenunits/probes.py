@@ -18,43 +18,66 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
-from hiddenunits.bench import benchmark
-from hiddenunits.claims import claim
 from hiddenunits.data import mnist1d
-from hiddenunits.figures import figure
-from hiddenunits.nets import make_mlp, torch_generator
-from hiddenunits.style import COLORS, new_figure
+from hiddenunits.nets import (
+    TrainConfig,
+    evaluate,
+    hidden_outputs,
+    make_mlp,
+    torch_generator,
+    train_classifier,
+)
 from hiddenunits.threads import limited_threads
+from hiddenunits.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_seed,
+)
 
 # ---------------------------------------------------------------------------------------
 # Features
 
 
-def standardize(train: Sequence[np.ndarray], test: Sequence[np.ndarray]
-                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Centre and scale each feature with the training mean and standard deviation.
+def _check_layers(name: str, features: Sequence[ArrayLike], dtype: type = np.float64
+                  ) -> list[np.ndarray]:
+    """A non-empty sequence of 2-D finite feature arrays (N_l, D_l), as ``dtype``."""
+    if isinstance(features, np.ndarray) or not isinstance(features, Sequence) \
+            or len(features) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of (N, D) arrays, one per "
+                         "layer")
+    return [check_array(f"{name}[{i}]", f, ndim=2, dtype=dtype)
+            for i, f in enumerate(features)]
 
-    ``train[l]`` (N, D_l), ``test[l]`` (M, D_l).  Constant features (standard deviation 0,
-    e.g. dead ReLU units) are only centred, so they become 0.
+
+def standardize(train: Sequence[ArrayLike], test: Sequence[ArrayLike]
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``(h - mean) / std`` per feature, with the training mean and standard deviation.
+
+    ``train[l]`` (N, D_l), ``test[l]`` (M, D_l); returns float32 arrays of the same shapes.
+    Constant features (standard deviation 0, e.g. dead ReLU units) are only centred, so
+    they become 0.
     """
-    if len(train) != len(test) or len(train) == 0:
-        raise ValueError("need one training and one test array per layer")
+    train = _check_layers("train", train)
+    test = _check_layers("test", test)
+    if len(train) != len(test):
+        raise ValueError(f"need one training and one test array per layer, got "
+                         f"{len(train)} and {len(test)}")
     out_train, out_test = [], []
-    for a, b in zip(train, test, strict=True):
-        a = np.asarray(a, dtype=np.float64)
-        b = np.asarray(b, dtype=np.float64)
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 2:
-            raise ValueError(f"features must be (N, D) and (M, D), got {a.shape}, {b.shape}")
-        if not (np.isfinite(a).all() and np.isfinite(b).all()):
-            raise ValueError("features must be finite")
+    for i, (a, b) in enumerate(zip(train, test, strict=True)):
+        if a.shape[1] != b.shape[1] or len(a) < 2:
+            raise ValueError(f"layer {i}: features must be (N, D) with N >= 2 and (M, D), "
+                             f"got {a.shape} and {b.shape}")
         mean = a.mean(axis=0)
         std = a.std(axis=0)
         std = np.where(std > 1e-12 * max(1.0, float(np.abs(a).max())), std, 1.0)
@@ -71,20 +94,26 @@ def standardize(train: Sequence[np.ndarray], test: Sequence[np.ndarray]
 class ProbeConfig:
     """Settings of the probe fit; ``C`` and ``tol`` mean what they mean in scikit-learn."""
 
-    C: float = 0.25  # inverse regularisation strength: lam = 1 / (C N)
-    tol: float = 1e-4  # stop a layer when max |gradient| <= tol
+    C: float = 0.25
+    """Inverse regularisation strength: lam = 1 / (C N)."""
+    tol: float = 1e-4
+    """Stop a layer when max |gradient| <= tol."""
     max_iter: int = 1000
-    memory: int = 20  # L-BFGS history length
-    refresh: int = 5  # recompute the class factor of the preconditioner every `refresh` iterations
+    """Most iterations per layer."""
+    memory: int = 20
+    """L-BFGS history length (0: preconditioned gradient descent)."""
+    refresh: int = 5
+    """Recompute the class factor of the preconditioner every ``refresh`` iterations."""
     dtype: str = "float32"
+    """Arithmetic of the fit: ``"float32"`` or ``"float64"``."""
 
     def __post_init__(self):
-        if not (self.C > 0 and math.isfinite(self.C)) or not self.tol > 0:
-            raise ValueError(f"C and tol must be positive, got C={self.C}, tol={self.tol}")
-        if self.max_iter < 1 or self.memory < 0 or self.refresh < 1:
-            raise ValueError(f"invalid probe settings: {self}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        check_real("C", self.C, low=0.0, low_open=True)
+        check_real("tol", self.tol, low=0.0, low_open=True)
+        check_int("max_iter", self.max_iter, minimum=1)
+        check_int("memory", self.memory, minimum=0)
+        check_int("refresh", self.refresh, minimum=1)
+        check_choice("dtype", self.dtype, ("float32", "float64"))
 
 
 @dataclass(frozen=True)
@@ -92,49 +121,69 @@ class ProbeFit:
     """Fitted probes: ``coef[l]`` (D_l, K), ``intercept[l]`` (K,), and how the fit went."""
 
     coef: tuple[np.ndarray, ...]
+    """Weights of each layer's probe, (D_l, K)."""
     intercept: tuple[np.ndarray, ...]
+    """Intercepts of each layer's probe, (K,)."""
     n_iter: tuple[int, ...]
+    """Iterations each layer took."""
     converged: tuple[bool, ...]
+    """Whether each layer reached the gradient tolerance within ``max_iter``."""
 
-    def predict(self, features: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Predicted class of every example at every layer: a list of (M,) arrays."""
+    def predict(self, features: Sequence[ArrayLike]) -> list[np.ndarray]:
+        """``argmax_k (h W + b)_k``: predicted class of every example at every layer.
+
+        features: one (M, D_l) array per layer; returns a list of (M,) arrays.
+        """
+        features = _check_layers("features", features)
         if len(features) != len(self.coef):
             raise ValueError(f"need {len(self.coef)} feature arrays, got {len(features)}")
-        return [np.argmax(np.asarray(f, dtype=np.float64) @ w + b, axis=1)
+        for i, (f, w) in enumerate(zip(features, self.coef, strict=True)):
+            if f.shape[1] != w.shape[0]:
+                raise ValueError(f"features[{i}] must have {w.shape[0]} columns, got "
+                                 f"{f.shape[1]}")
+        return [np.argmax(f @ w + b, axis=1)
                 for f, w, b in zip(features, self.coef, self.intercept, strict=True)]
 
-    def accuracy(self, features: Sequence[np.ndarray], y: np.ndarray) -> np.ndarray:
+    def accuracy(self, features: Sequence[ArrayLike], y: ArrayLike) -> np.ndarray:
         """Fraction of correct predictions per layer: (L,)."""
-        y = np.asarray(y)
-        return np.array([np.mean(p == y) for p in self.predict(features)])
+        y = check_array("y", y, ndim=1, dtype=np.int64)
+        predictions = self.predict(features)
+        if any(len(p) != len(y) for p in predictions):
+            raise ValueError("need one label per example of every layer")
+        return np.array([np.mean(p == y) for p in predictions])
 
 
-def _check_xy(features: Sequence[np.ndarray], y: np.ndarray) -> np.ndarray:
-    if len(features) == 0:
-        raise ValueError("need at least one layer of features")
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or y.min(initial=0) < 0:
-        raise ValueError("labels must be a 1-D array of non-negative integers")
-    for f in features:
-        if np.ndim(f) != 2 or len(f) != len(y):
-            raise ValueError(f"each feature array must be (N, D) with N = {len(y)}, "
-                             f"got {np.shape(f)}")
-        if not np.isfinite(f).all():
-            raise ValueError("features must be finite")
+def _check_xy(features: Sequence[ArrayLike], y: ArrayLike, dtype: type = np.float64
+              ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Features (one (N, D_l) array per layer) and labels (N,) in 0..K-1, two classes at least."""
+    features = _check_layers("features", features, dtype)
+    y = check_array("y", y, ndim=1, dtype=np.int64)
+    if y.min() < 0:
+        raise ValueError("labels must be non-negative integers")
+    for i, f in enumerate(features):
+        if len(f) != len(y):
+            raise ValueError(f"features[{i}] must be (N, D) with N = {len(y)}, got {f.shape}")
     if len(np.unique(y)) < 2:
         raise ValueError("need at least two classes")
-    return y
+    return features, y
 
 
-def probe_objective(features: np.ndarray, y: np.ndarray, coef: np.ndarray,
-                    intercept: np.ndarray, C: float) -> tuple[float, float]:
+def probe_objective(features: ArrayLike, y: ArrayLike, coef: ArrayLike,
+                    intercept: ArrayLike, C: float) -> tuple[float, float]:
     """Objective ``F(W, b)`` and ``max |grad F|`` in float64 numpy (the reference).
 
-    features (N, D), y (N,), coef (D, K), intercept (K,).
+    features (N, D), y (N,) labels in 0..K-1, coef (D, K), intercept (K,), C > 0.
     """
-    x = np.asarray(features, dtype=np.float64)
-    n, k = len(x), coef.shape[1]
-    lam = 1.0 / (C * n)
+    (x,), y = _check_xy([features], y)
+    n, d = x.shape
+    coef = check_array("coef", coef, ndim=2)
+    k = coef.shape[1]
+    if coef.shape[0] != d:
+        raise ValueError(f"coef must have shape ({d}, K), got {coef.shape}")
+    intercept = check_array("intercept", intercept, shape=(k,))
+    if y.max() >= k:
+        raise ValueError(f"labels go up to {y.max()} but the probe has {k} classes")
+    lam = 1.0 / (check_real("C", C, low=0.0, low_open=True) * n)
     logits = x @ coef + intercept  # (N, K)
     m = logits.max(axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
@@ -143,7 +192,6 @@ def probe_objective(features: np.ndarray, y: np.ndarray, coef: np.ndarray,
     p[np.arange(n), y] -= 1.0
     g_coef = x.T @ p / n + lam * coef
     g_int = p.sum(axis=0) / n
-    del k
     return float(f), float(max(np.abs(g_coef).max(), np.abs(g_int).max()))
 
 
@@ -196,6 +244,8 @@ class _Group:
         grams = np.empty((g, d, d), dtype=cfg.dtype)
         for j, f in enumerate(features):
             a = np.ascontiguousarray(f, dtype=cfg.dtype)
+            if not a.flags.writeable:  # torch only wraps writable arrays (read, not written)
+                a = a.copy()
             self.xt[j, :d] = torch.from_numpy(a).T
             grams[j] = a.T @ a / n  # numpy computes a.T @ a as a symmetric rank-k update
         self.xt[:, d] = 1.0
@@ -344,7 +394,13 @@ class _Group:
         self.it += 1
 
 
-def fit_probes(features: Sequence[np.ndarray], y: np.ndarray,
+def _check_config(config: ProbeConfig) -> ProbeConfig:
+    if not isinstance(config, ProbeConfig):
+        raise ValueError(f"config must be a ProbeConfig, got {type(config).__name__}")
+    return config
+
+
+def fit_probes(features: Sequence[ArrayLike], y: ArrayLike,
                config: ProbeConfig = ProbeConfig(), num_classes: int | None = None
                ) -> ProbeFit:
     """Fit one multinomial logistic-regression probe per layer, layers batched in torch.
@@ -354,16 +410,19 @@ def fit_probes(features: Sequence[np.ndarray], y: np.ndarray,
     and stops on its own.  Groups run one after another, so that each group's features
     stay in cache while it iterates.
     features: list of (N, D_l) arrays (standardise them first, see :func:`standardize`);
-    y: (N,) integer labels in 0..K-1.  Returns the fitted probes.
+    y: (N,) integer labels in 0..K-1; ``num_classes``: K (default: the largest label + 1).
+    Returns the fitted probes.
     """
-    y = _check_xy(features, y)
-    k = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    config = _check_config(config)
+    features, y = _check_xy(features, y, getattr(np, config.dtype))
+    k = (int(y.max()) + 1 if num_classes is None
+         else check_int("num_classes", num_classes, minimum=2))
     if k <= int(y.max()):
         raise ValueError(f"num_classes={k} but labels go up to {int(y.max())}")
     n = len(y)
     lam = 1.0 / (config.C * n)
-    labels = torch.as_tensor(y, dtype=torch.int64)
-    widths = [np.shape(f)[1] for f in features]
+    labels = torch.tensor(y, dtype=torch.int64)  # a copy: y may be read-only
+    widths = [f.shape[1] for f in features]
     batches = _plan_groups(widths, n, np.dtype(config.dtype).itemsize)
     num = len(features)
     theta: list[torch.Tensor | None] = [None] * num
@@ -393,22 +452,26 @@ def fit_probes(features: Sequence[np.ndarray], y: np.ndarray,
         n_iter=tuple(n_iter), converged=tuple(converged))
 
 
-def fit_probes_sklearn(features: Sequence[np.ndarray], y: np.ndarray,
+def fit_probes_sklearn(features: Sequence[ArrayLike], y: ArrayLike,
                        config: ProbeConfig = ProbeConfig()) -> ProbeFit:
-    """The same probes with one scikit-learn ``LogisticRegression(solver="lbfgs")`` per layer."""
+    """The same probes with one scikit-learn ``LogisticRegression(solver="lbfgs")`` per layer.
+
+    features: list of (N, D_l) arrays; y: (N,) integer labels.  Fitted in float64.
+    """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    y = _check_xy(features, y)
+    config = _check_config(config)
+    features, y = _check_xy(features, y)
     coef, intercept, n_iter, converged = [], [], [], []
     for f in features:
         clf = LogisticRegression(C=config.C, tol=config.tol, max_iter=config.max_iter,
                                  solver="lbfgs")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(np.asarray(f, dtype=np.float64), y)
+            clf.fit(f, y)
         coef.append(clf.coef_.T.copy())
         intercept.append(clf.intercept_.copy())
         n_iter.append(int(np.max(clf.n_iter_)))
@@ -424,31 +487,34 @@ class SmallCNN(nn.Module):
     """A 1-D CNN for 40-sample signals: three conv + ReLU blocks, two max-pools, a linear head.
 
     Probe sites (:meth:`sites`): the input, after every ReLU and pool, and the logits.
+    Weights and biases follow PyTorch's default law U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    drawn from ``rng`` (a seed or a ``torch.Generator``).
     """
 
     SITE_NAMES = ("input", "conv1+relu", "pool1", "conv2+relu", "pool2", "conv3+relu",
                   "logits")
 
     def __init__(self, channels: int = 16, length: int = 40, num_classes: int = 10,
-                 seed: int = 0):
+                 rng: int | torch.Generator = 0):
         super().__init__()
-        if channels < 1 or length < 4 or length % 4 or num_classes < 2:
-            raise ValueError(f"invalid CNN sizes: channels={channels}, length={length}, "
-                             f"num_classes={num_classes}")
-        c = channels
+        c = check_int("channels", channels, minimum=1)
+        length = check_int("length", length, minimum=4)
+        if length % 4:
+            raise ValueError(f"length must be a multiple of 4 (two pools of 2), got {length}")
+        num_classes = check_int("num_classes", num_classes, minimum=2)
         self.length = length
         self.body = nn.Sequential(
             nn.Conv1d(1, c, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
             nn.Conv1d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
             nn.Conv1d(2 * c, 2 * c, 3, padding=1), nn.ReLU(), nn.Flatten(),
             nn.Linear(2 * c * (length // 4), num_classes))
-        gen = torch_generator(seed)
-        with torch.no_grad():  # PyTorch's default law U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        gen = torch_generator(rng)
+        with torch.no_grad():  # PyTorch's default law, from our generator
             for m in self.body:
                 if isinstance(m, nn.Conv1d | nn.Linear):
-                    bound = 1.0 / math.sqrt(m.weight[0].numel())
-                    m.weight.uniform_(-bound, bound, generator=gen)
-                    m.bias.uniform_(-bound, bound, generator=gen)
+                    nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=gen)
+                    bound = 1.0 / math.sqrt(m.weight[0].numel())  # 1 / sqrt(fan_in)
+                    nn.init.uniform_(m.bias, -bound, bound, generator=gen)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, K) of signals x (N, length)."""
@@ -472,28 +538,39 @@ MLP_SITE_NAMES = ("input", "hidden 1", "hidden 2", "hidden 3", "hidden 4", "logi
 
 def mlp_sites(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
     """Input, every hidden layer (after its ReLU) and the logits of an MLP: list of (N, D)."""
-    from hiddenunits.nets import hidden_outputs
-
     return [x, *hidden_outputs(model, x), model(x)]
+
+
+ARCHITECTURES = ("mlp", "cnn")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Which model to build and how to train it on MNIST-1D (``epochs=0``: at init)."""
 
-    arch: str = "mlp"  # "mlp" or "cnn"
+    arch: str = "mlp"
+    """``"mlp"`` (``MLP_SIZES``, ReLU) or ``"cnn"`` (:class:`SmallCNN`)."""
     epochs: int = 20
+    """Passes of Adam over the training set (0: the model at initialisation)."""
     lr: float = 3e-3
+    """Adam's learning rate."""
     batch_size: int = 128
+    """Minibatch size."""
     seed: int = 0
-    num_samples: int = 5000  # MNIST-1D examples in all (80 % train, 20 % test)
-    train_subset: int = 0  # train on the first n training examples only (0: all)
+    """Seed of the initial weights and of the minibatch order."""
+    num_samples: int = 5000
+    """MNIST-1D examples in all (80 % train, 20 % test)."""
+    train_subset: int = 0
+    """Train on the first n training examples only (0: all)."""
 
     def __post_init__(self):
-        if self.arch not in ("mlp", "cnn"):
-            raise ValueError(f"arch must be 'mlp' or 'cnn', got {self.arch!r}")
-        if self.epochs < 0 or self.batch_size < 1 or not self.lr > 0 or self.train_subset < 0:
-            raise ValueError(f"invalid training settings: {self}")
+        check_choice("arch", self.arch, ARCHITECTURES)
+        check_int("epochs", self.epochs, minimum=0)
+        check_real("lr", self.lr, low=0.0, low_open=True)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_seed(self.seed)
+        check_int("num_samples", self.num_samples, minimum=20)
+        check_int("train_subset", self.train_subset, minimum=0)
 
 
 TRAINED_MLP = ModelConfig("mlp", epochs=20, lr=3e-3)
@@ -502,27 +579,48 @@ TRAINED_CNN = ModelConfig("cnn", epochs=8, lr=1e-2)
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A model with its training-set and test-set features at every probe site."""
+    """A model with its training-set and test-set features at every probe site.
+
+    Every array is read-only (the model is cached and shared).
+    """
 
     config: ModelConfig
+    """How the model was built and trained."""
     site_names: tuple[str, ...]
-    train_features: tuple[np.ndarray, ...]  # (N, D_l) each
-    test_features: tuple[np.ndarray, ...]  # (M, D_l) each
+    """Names of the probe sites, input first, logits last."""
+    train_features: tuple[np.ndarray, ...]
+    """Features of the training examples at each site, (N, D_l) float32."""
+    test_features: tuple[np.ndarray, ...]
+    """Features of the test examples at each site, (M, D_l) float32."""
     y_train: np.ndarray
+    """Training labels (N,)."""
     y_test: np.ndarray
-    x_train: np.ndarray  # (N, 40) the raw signals, for concept labels
+    """Test labels (M,)."""
+    x_train: np.ndarray
+    """The raw training signals (N, 40), for concept labels."""
     x_test: np.ndarray
+    """The raw test signals (M, 40)."""
     train_acc: float
+    """Accuracy of the model on its training examples."""
     test_acc: float
-    head_weight: np.ndarray  # (K, D) the final linear layer, (out, in)
-    head_bias: np.ndarray  # (K,)
+    """Accuracy of the model on the test examples."""
+    head_weight: np.ndarray
+    """The final linear layer's weights (K, D), ``(out, in)``, float64."""
+    head_bias: np.ndarray
+    """The final linear layer's bias (K,), float64."""
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a)  # a copy that owns its data
+    a.setflags(write=False)
+    return a
 
 
 @lru_cache(maxsize=16)
 def trained_model(config: ModelConfig) -> TrainedModel:
     """Build (and train, unless ``epochs == 0``) a model; extract its features. Cached."""
-    from hiddenunits.nets import TrainConfig, evaluate, train_classifier
-
+    if not isinstance(config, ModelConfig):
+        raise ValueError(f"config must be a ModelConfig, got {type(config).__name__}")
     data = mnist1d(num_samples=config.num_samples)
     x_tr, y_tr = data.x_train, data.y_train
     if config.train_subset:
@@ -538,7 +636,7 @@ def trained_model(config: ModelConfig) -> TrainedModel:
             def sites(x: torch.Tensor) -> list[torch.Tensor]:
                 return mlp_sites(mlp, x)
         else:
-            cnn = SmallCNN(seed=config.seed)
+            cnn = SmallCNN(rng=config.seed)
             model, names, sites = cnn, SmallCNN.SITE_NAMES, cnn.sites
         if config.epochs:
             train_classifier(model, x_tr, y_tr,
@@ -546,14 +644,15 @@ def trained_model(config: ModelConfig) -> TrainedModel:
                                          lr=config.lr, optimizer="adam", seed=config.seed))
         model.eval()
         with torch.no_grad():
-            f_tr = tuple(f.numpy().copy() for f in sites(torch.as_tensor(x_tr)))
-            f_te = tuple(f.numpy().copy() for f in sites(torch.as_tensor(data.x_test)))
+            f_tr = tuple(_frozen(f.numpy()) for f in sites(torch.as_tensor(x_tr)))
+            f_te = tuple(_frozen(f.numpy()) for f in sites(torch.as_tensor(data.x_test)))
         train_acc = evaluate(model, x_tr, y_tr)[1]
         test_acc = evaluate(model, data.x_test, data.y_test)[1]
     head = mlp[-1] if config.arch == "mlp" else cnn.body[-1]
-    return TrainedModel(config, names, f_tr, f_te, y_tr, data.y_test, x_tr, data.x_test,
-                        train_acc, test_acc, head.weight.detach().double().numpy().copy(),
-                        head.bias.detach().double().numpy().copy())
+    return TrainedModel(config, names, f_tr, f_te, _frozen(y_tr), _frozen(data.y_test),
+                        _frozen(x_tr), _frozen(data.x_test), train_acc, test_acc,
+                        _frozen(head.weight.detach().double().numpy()),
+                        _frozen(head.bias.detach().double().numpy()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -568,42 +667,49 @@ CONCEPT_DESCRIPTIONS = {
 }
 
 
-def concept_labels(concept: str, x: np.ndarray, y: np.ndarray,
-                   reference: np.ndarray | None = None) -> np.ndarray:
-    """Labels of a property of MNIST-1D examples: x (N, 40) signals, y (N,) digits.
+def concept_labels(concept: str, x: ArrayLike, y: ArrayLike,
+                   reference: ArrayLike | None = None) -> np.ndarray:
+    """Labels of a property of MNIST-1D examples: x (N, L) signals, y (N,) digits.
 
-    Thresholds ("above its median") use the median over ``reference`` signals (default x),
+    ``concept`` is one of ``CONCEPTS``: ``"label"`` (the digit), ``"energy"`` (sum of
+    squares above its median), ``"parity"`` (the digit is even) or ``"mean"`` (signal mean
+    above its median).  Thresholds use the median over ``reference`` signals (default x),
     so training and test labels share one threshold.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y)
-    if x.ndim != 2 or y.shape != (len(x),):
-        raise ValueError(f"need x (N, L) and y (N,), got {x.shape} and {y.shape}")
-    ref = x if reference is None else np.asarray(reference, dtype=np.float64)
+    check_choice("concept", concept, CONCEPTS)
+    x = check_array("x", x, ndim=2)
+    y = check_array("y", y, shape=(len(x),), dtype=np.int64)
+    ref = x if reference is None else check_array("reference", reference,
+                                                  shape=(None, x.shape[1]))
     if concept == "label":
-        return y.astype(np.int64)
+        return y.copy()
     if concept == "parity":
         return (y % 2 == 0).astype(np.int64)
     if concept == "energy":
         return ((x * x).sum(1) > np.median((ref * ref).sum(1))).astype(np.int64)
-    if concept == "mean":
-        return (x.mean(1) > np.median(ref.mean(1))).astype(np.int64)
-    raise ValueError(f"unknown concept {concept!r}; choose one of {CONCEPTS}")
+    return (x.mean(1) > np.median(ref.mean(1))).astype(np.int64)
 
 
 @dataclass(frozen=True)
 class ProbeCurve:
-    """Probe accuracy per site of one model for one concept."""
+    """Probe accuracy per site of one model for one concept (arrays read-only)."""
 
     site_names: tuple[str, ...]
+    """Names of the probe sites."""
     widths: tuple[int, ...]
-    train_acc: np.ndarray  # (L,)
-    test_acc: np.ndarray  # (L,)
+    """Feature dimension D_l of each site."""
+    train_acc: np.ndarray
+    """Probe accuracy on the training examples, (L,)."""
+    test_acc: np.ndarray
+    """Probe accuracy on the test examples, (L,)."""
     n_test: int
+    """Number of test examples."""
     n_iter: tuple[int, ...]
+    """Iterations of each probe's fit."""
 
     @property
     def test_error(self) -> np.ndarray:
+        """1 - test accuracy, per site."""
         return 1.0 - self.test_acc
 
     @property
@@ -615,24 +721,24 @@ class ProbeCurve:
 @lru_cache(maxsize=32)
 def probe_curve(model: ModelConfig, concept: str = "label",
                 config: ProbeConfig = ProbeConfig()) -> ProbeCurve:
-    """Fit probes for ``concept`` at every site of ``model`` (cached)."""
+    """Fit probes for ``concept`` (one of ``CONCEPTS``) at every site of ``model`` (cached)."""
+    check_choice("concept", concept, CONCEPTS)
+    config = _check_config(config)
     m = trained_model(model)
     y_tr = concept_labels(concept, m.x_train, m.y_train)
     y_te = concept_labels(concept, m.x_test, m.y_test, reference=m.x_train)
     tr, te = standardize(m.train_features, m.test_features)
     with limited_threads(1):
         fit = fit_probes(tr, y_tr, config, num_classes=int(max(y_tr.max(), y_te.max())) + 1)
-    return ProbeCurve(m.site_names, tuple(f.shape[1] for f in tr), fit.accuracy(tr, y_tr),
-                      fit.accuracy(te, y_te), len(y_te), fit.n_iter)
+    return ProbeCurve(m.site_names, tuple(f.shape[1] for f in tr),
+                      _frozen(fit.accuracy(tr, y_tr)), _frozen(fit.accuracy(te, y_te)),
+                      len(y_te), fit.n_iter)
 
 
-def concept_depth(acc: np.ndarray, slack: float = 0.02) -> int:
+def concept_depth(acc: ArrayLike, slack: float = 0.02) -> int:
     """First layer whose probe accuracy is within ``slack`` of the best over all layers."""
-    acc = np.asarray(acc, dtype=np.float64)
-    if acc.ndim != 1 or len(acc) == 0 or not np.isfinite(acc).all():
-        raise ValueError("acc must be a non-empty 1-D array of finite accuracies")
-    if not 0 <= slack < 1:
-        raise ValueError(f"slack must lie in [0, 1), got {slack}")
+    acc = check_array("acc", acc, ndim=1)
+    slack = check_real("slack", slack, low=0.0, high=1.0, high_open=True)
     return int(np.flatnonzero(acc >= acc.max() - slack)[0])
 
 
@@ -648,109 +754,72 @@ MODELS = {
 # A final linear layer and the training set
 
 SEPARABLE_MLP = ModelConfig("mlp", epochs=60, lr=3e-3, batch_size=100, num_samples=1000)
+"""An MLP trained on a smaller MNIST-1D set until its training accuracy is 100%."""
+SEPARABLE_MLP_INIT = replace(SEPARABLE_MLP, epochs=0)
+"""The same network at initialisation."""
 
 
-def pairwise_violations(h: np.ndarray, y: np.ndarray, weight: np.ndarray,
-                        bias: np.ndarray) -> np.ndarray:
+def _check_layer_inputs(h: ArrayLike, y: ArrayLike, weight: ArrayLike, bias: ArrayLike
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    h = check_array("h", h, ndim=2)
+    weight = check_array("weight", weight, shape=(None, h.shape[1]))
+    bias = check_array("bias", bias, shape=(len(weight),))
+    y = check_array("y", y, shape=(len(h),), dtype=np.int64)
+    if y.min() < 0 or y.max() >= len(weight):
+        raise ValueError(f"labels must lie in 0..{len(weight) - 1}")
+    return h, y, weight, bias
+
+
+def pairwise_violations(h: ArrayLike, y: ArrayLike, weight: ArrayLike,
+                        bias: ArrayLike) -> np.ndarray:
     """For each example, whether some class k != y_i has (w_y - w_k).h_i + b_y - b_k <= 0.
 
     h (N, D) penultimate features, y (N,), weight (K, D), bias (K,): (N,) booleans.  No
     violation anywhere means the K classes of h are separated pairwise by the hyperplanes
     of the final linear layer.
     """
-    h = np.asarray(h, dtype=np.float64)
-    y = np.asarray(y)
-    if h.ndim != 2 or weight.ndim != 2 or weight.shape[1] != h.shape[1]:
-        raise ValueError(f"need h (N, D) and weight (K, D), got {h.shape}, {weight.shape}")
-    if y.shape != (len(h),) or bias.shape != (weight.shape[0],):
-        raise ValueError("y must be (N,) and bias (K,)")
+    h, y, weight, bias = _check_layer_inputs(h, y, weight, bias)
     z = h @ weight.T + bias  # (N, K)
     margin = z[np.arange(len(y)), y][:, None] - z  # (N, K)
     margin[np.arange(len(y)), y] = np.inf
     return (margin <= 0).any(axis=1)
 
 
-@claim("prop-final-layer-separable", chapter="separability",
-       statement="100% training accuracy of a net ending in a linear layer makes the "
-                 "penultimate training features linearly separable (by that layer)",
-       method="exact", tolerance=0.0)
-def check_final_layer_separable() -> float:
-    """Fraction of training examples the final layer's pairwise hyperplanes fail to separate.
+def misclassified(logits: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Whether ``argmax_k logits_k`` misses y_i, ties in the arg max counted as errors.
 
-    The statement's premise (training accuracy 100%) is part of the check: without it the
-    check returns inf.  Exact: counts of a finite set.
+    logits (N, K), y (N,) in 0..K-1: (N,) booleans.
     """
-    m = trained_model(SEPARABLE_MLP)
-    if m.train_acc < 1.0:
-        return math.inf
-    bad = pairwise_violations(m.train_features[-2], m.y_train, m.head_weight, m.head_bias)
-    return float(bad.mean())
+    z = check_array("logits", logits, ndim=2)
+    y = check_array("y", y, shape=(len(z),), dtype=np.int64)
+    if y.min() < 0 or y.max() >= z.shape[1]:
+        raise ValueError(f"labels must lie in 0..{z.shape[1] - 1}")
+    top = z.max(axis=1, keepdims=True)
+    ties = (z == top).sum(axis=1) > 1
+    return (z[np.arange(len(y)), y] < top[:, 0]) | ties
 
 
 def separable_model_summary() -> dict[str, float]:
-    """Training and test accuracy of the final layer of the 100%-training-accuracy MLP."""
+    """The MLP trained to 100% training accuracy: sizes, accuracies, test violations.
+
+    Keys ``n_train``, ``n_test``, ``train_acc``, ``test_acc``, ``test_violations`` (fraction
+    of test examples some pairwise final-layer hyperplane misplaces) and ``init_errors``
+    (fraction of training examples the same network misclassifies at initialisation).
+    """
     m = trained_model(SEPARABLE_MLP)
+    init = trained_model(SEPARABLE_MLP_INIT)
     bad_te = pairwise_violations(m.test_features[-2], m.y_test, m.head_weight, m.head_bias)
-    return {"n_train": float(len(m.y_train)), "train_acc": m.train_acc,
-            "test_acc": m.test_acc, "test_violations": float(bad_te.mean())}
+    return {"n_train": float(len(m.y_train)), "n_test": float(len(m.y_test)),
+            "train_acc": m.train_acc, "test_acc": m.test_acc,
+            "test_violations": float(bad_te.mean()),
+            "init_errors": float(misclassified(init.train_features[-1], init.y_train).mean())}
 
 
 # ---------------------------------------------------------------------------------------
-# Figures
+# Speed: the batched fit against scikit-learn
 
 
-def _curve_axes(ax, curves: dict[str, ProbeCurve], colors: dict[str, str],
-                error: bool = True) -> None:
-    for name, c in curves.items():
-        values = c.test_error if error else c.test_acc
-        layers = np.arange(len(values))
-        ax.errorbar(layers, values, yerr=2 * c.test_se, color=colors[name], marker="o",
-                    ms=4, capsize=2, label=name)
-    first = next(iter(curves.values()))
-    ax.set_xticks(range(len(first.site_names)), first.site_names, rotation=40, ha="right")
-
-
-@figure("separability")
-def fig_probe_errors():
-    """Probe test error per layer, MLP and CNN on MNIST-1D, at initialisation and trained."""
-    fig, axes = new_figure(1, 2, width=6.4, height=3.3, sharey=True)
-    for ax, arch in zip(axes, ("MLP", "CNN"), strict=True):
-        curves = {f"{arch} {when}": probe_curve(MODELS[f"{arch} {when}"])
-                  for when in ("at init", "trained")}
-        colors = {f"{arch} at init": COLORS["grey"], f"{arch} trained": COLORS["blue"]}
-        _curve_axes(ax, curves, colors)
-        ax.set_title(arch)
-        ax.set_ylim(0, 1)
-        ax.legend(fontsize=7.5)
-    axes[0].set_ylabel("probe test error")
-    return fig
-
-
-@figure("separability")
-def fig_concept_depth():
-    """Probe test accuracy per layer of three properties, trained MLP and CNN."""
-    fig, axes = new_figure(1, 2, width=6.4, height=3.3, sharey=True)
-    colors = {"energy": COLORS["orange"], "parity": COLORS["purple"], "mean": COLORS["green"]}
-    for ax, (arch, model) in zip(axes, (("MLP", TRAINED_MLP), ("CNN", TRAINED_CNN)), strict=True):
-        curves = {c: probe_curve(model, c) for c in colors}
-        _curve_axes(ax, curves, colors, error=False)
-        for c, curve in curves.items():
-            depth = concept_depth(curve.test_acc)
-            ax.plot(depth, curve.test_acc[depth], marker="*", ms=12, color=colors[c],
-                    markeredgecolor="black")
-        ax.axhline(0.5, color=COLORS["black"], lw=0.8, ls=":")
-        ax.set_title(f"trained {arch}")
-        ax.set_ylim(0.45, 1.02)
-    axes[0].set_ylabel("probe test accuracy")
-    axes[0].legend(fontsize=7.5, loc="lower right")
-    return fig
-
-
-# ---------------------------------------------------------------------------------------
-# Benchmark
-
-
-def _best_time(fn, repeats: int) -> tuple[float, object]:
+def _best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     best, out = math.inf, None
     for _ in range(repeats):
         start = time.perf_counter()
@@ -759,8 +828,10 @@ def _best_time(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
-SPEED_TARGET = 5.0  # the batched fit should be at least this many times faster ...
-ACCURACY_TARGET_PP = 1.0  # ... with test accuracy within this many points on every layer
+SPEED_TARGET = 5.0
+"""The batched fit should be at least this many times faster than scikit-learn ..."""
+ACCURACY_TARGET_PP = 1.0
+"""... with test accuracy within this many percentage points on every layer."""
 
 
 def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
@@ -770,11 +841,19 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
     Both methods get the same standardised features (float64 for scikit-learn, float32
     for torch), the same C and tol, and ``threads`` threads (torch's pool, and BLAS and
     OpenMP through threadpoolctl).  Times are the best of ``repeats`` runs, after an
-    untimed warm-up of both on a small slice (so that neither pays for imports).  The result
-    also says whether the targets (``SPEED_TARGET``, ``ACCURACY_TARGET_PP``) were met.
+    untimed warm-up of both on a small slice (so that neither pays for imports).
+
+    Returns a dictionary: ``names``, ``widths`` (per layer), ``t_torch``, ``t_sklearn``
+    (seconds), ``ratio`` (t_sklearn / t_torch), ``worst_pp`` (largest test-accuracy
+    difference, percentage points), ``met`` (whether ``SPEED_TARGET`` and
+    ``ACCURACY_TARGET_PP`` were met and every fit converged), per-layer ``acc_torch``,
+    ``acc_sklearn``, ``iter_torch``, ``iter_sklearn``, ``obj_torch``, ``obj_sklearn``,
+    ``grad_torch``, ``grad_sklearn`` (objective and max |gradient| in float64),
+    ``converged``, and the settings ``config``, ``threads``, ``repeats``.
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    config = _check_config(config)
+    repeats = check_int("repeats", repeats, minimum=1)
+    threads = check_int("threads", threads, minimum=1)
 
     names, tr, te, y_tr, y_te = [], [], [], None, None
     for arch, model in (("MLP", TRAINED_MLP), ("CNN", TRAINED_CNN)):
@@ -807,33 +886,3 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
             "grad_sklearn": [o[1] for o in objective[1]],
             "converged": converged, "config": config, "threads": threads,
             "repeats": repeats}
-
-
-@benchmark("probes", "batched torch probes vs one scikit-learn LogisticRegression per layer")
-def bench_probes() -> int:
-    """Print time and probe test accuracy of both methods; 0 when torch is >= 5x faster
-    with accuracy within 1 percentage point on every layer."""
-    r = compare_with_sklearn()
-    cfg = r["config"]
-    print(f"Probes: multinomial logistic regression, C = {cfg.C} (lam = 1/(C N)), "
-          f"stop at max|grad| <= {cfg.tol}; features standardised with training statistics;")
-    print(f"scikit-learn LogisticRegression(solver='lbfgs') per layer in float64 vs "
-          f"batched torch L-BFGS ({cfg.dtype}); {r['threads']} thread(s) each; "
-          f"best of {r['repeats']}.")
-    head = (f"{'layer':<18}{'D':>5}{'it sk':>7}{'it torch':>9}{'acc sk':>8}{'acc torch':>10}"
-            f"{'diff pp':>9}{'F sk':>10}{'F torch':>10}")
-    print(head)
-    print("-" * len(head))
-    diffs = 100 * (r["acc_torch"] - r["acc_sklearn"])
-    for i, name in enumerate(r["names"]):
-        print(f"{name:<18}{r['widths'][i]:>5}{r['iter_sklearn'][i]:>7}{r['iter_torch'][i]:>9}"
-              f"{r['acc_sklearn'][i]:>8.3f}{r['acc_torch'][i]:>10.3f}{diffs[i]:>+9.2f}"
-              f"{r['obj_sklearn'][i]:>10.5f}{r['obj_torch'][i]:>10.5f}")
-    print("-" * len(head))
-    print(f"time: scikit-learn {r['t_sklearn']:.2f} s, torch {r['t_torch']:.2f} s, "
-          f"speed ratio {r['ratio']:.1f}x (target >= {SPEED_TARGET:g}x)")
-    print(f"largest accuracy difference {r['worst_pp']:.2f} percentage points "
-          f"(target <= {ACCURACY_TARGET_PP:g}); all fits converged: {r['converged']}")
-    met = r["met"]
-    print("target met" if met else "target NOT met")
-    return 0 if met else 1
