@@ -119,3 +119,12 @@ def _net():
 def test_bad_input_raises_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_read_only_inputs_train_without_a_warning(recwarn):
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    nets.train_classifier(_net(), x, y, nets.TrainConfig(epochs=1))
+    assert not [w for w in recwarn if "not writable" in str(w.message)]

@@ -217,13 +217,13 @@ def _as_tensors(model: nn.Module, x: ArrayLike, y: ArrayLike,
     if len(xa) != len(ya):
         raise ValueError(f"{names[0]} and {names[1]} differ in length: {len(xa)} and "
                          f"{len(ya)}")
-    xt = torch.as_tensor(xa, dtype=torch.float32)
+    xt = torch.tensor(xa, dtype=torch.float32)  # a copy: xa may be a read-only view
     with torch.no_grad():
         n_classes = model(xt[:1]).shape[-1]
     if ya.min() < 0 or ya.max() >= n_classes:
         raise ValueError(f"{names[1]} must hold class labels in 0..{n_classes - 1} (the "
                          f"model's outputs), got {ya.min()}..{ya.max()}")
-    return xt, torch.as_tensor(ya)
+    return xt, torch.tensor(ya)
 
 
 def evaluate(model: nn.Module, x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
