@@ -276,7 +276,7 @@ def edge_samples(draws: int = EDGE_DRAWS, rng: int = 6) -> tuple[tuple[np.ndarra
 
 def edge_zscores(edges: Callable[[int, int], tuple[float, float]],
                  within: float) -> list[float]:
-    """One-sided z-scores of the mean extreme singular values against ``edges(m, n)``.
+    """One-sided t statistics of the mean extreme singular values against ``edges(m, n)``.
 
     For each shape: how far the mean of sigma_max lies above the upper edge, and below it
     by more than ``within``; how far the mean of sigma_min lies below the lower edge, and
@@ -346,6 +346,26 @@ def _mean_variance(x_law) -> Fraction:
     return _mean_second_moment(x_law) - sum(mu * mu for mu in means) / n
 
 
+@lru_cache(maxsize=1)
+def propagation_moments() -> tuple[Fraction, int, int, tuple[tuple[Fraction, Fraction], ...]]:
+    """Var(w), n_in, n_out and (E y_i, E y_i^2) for each output, by exact enumeration."""
+    w_values = [Fraction(v) for v in PROPAGATION_W_VALUES]
+    p_w = Fraction(1, len(w_values))
+    var_w = sum(p_w * v * v for v in w_values) - sum(p_w * v for v in w_values) ** 2
+    n_in, n_out = len(PROPAGATION_X_LAW[0][1]), PROPAGATION_N_OUT
+    e_y = [Fraction(0)] * n_out
+    e_y2 = [Fraction(0)] * n_out
+    p_matrix = p_w ** (n_in * n_out)
+    for p_x, x in PROPAGATION_X_LAW:
+        for flat in itertools.product(w_values, repeat=n_in * n_out):
+            for i in range(n_out):
+                y = sum(wj * xj for wj, xj in zip(flat[i * n_in:(i + 1) * n_in], x,
+                                                  strict=True))
+                e_y[i] += p_x * p_matrix * y
+                e_y2[i] += p_x * p_matrix * y * y
+    return var_w, n_in, n_out, tuple(zip(e_y, e_y2, strict=True))
+
+
 @claim("lem-variance-propagation",
        statement="y = W x, W (n_out, n_in) with i.i.d. centred entries independent of x: "
                  "E y_i = 0 and Var y_i = n_in Var(w) (1/n_in) sum_j E[x_j^2]",
@@ -366,26 +386,6 @@ def check_variance_propagation(fan: Callable[[int, int], int] = lambda n_in, n_o
     var_w, n_in, n_out, moments = propagation_moments()
     predicted = fan(n_in, n_out) * var_w * input_size(PROPAGATION_X_LAW)
     return float(max(max(abs(m), abs(s - m * m - predicted)) for m, s in moments))
-
-
-@lru_cache(maxsize=1)
-def propagation_moments() -> tuple[Fraction, int, int, tuple[tuple[Fraction, Fraction], ...]]:
-    """Var(w), n_in, n_out and (E y_i, E y_i^2) for each output, by exact enumeration."""
-    w_values = [Fraction(v) for v in PROPAGATION_W_VALUES]
-    p_w = Fraction(1, len(w_values))
-    var_w = sum(p_w * v * v for v in w_values) - sum(p_w * v for v in w_values) ** 2
-    n_in, n_out = len(PROPAGATION_X_LAW[0][1]), PROPAGATION_N_OUT
-    e_y = [Fraction(0)] * n_out
-    e_y2 = [Fraction(0)] * n_out
-    p_matrix = p_w ** (n_in * n_out)
-    for p_x, x in PROPAGATION_X_LAW:
-        for flat in itertools.product(w_values, repeat=n_in * n_out):
-            for i in range(n_out):
-                y = sum(wj * xj for wj, xj in zip(flat[i * n_in:(i + 1) * n_in], x,
-                                                  strict=True))
-                e_y[i] += p_x * p_matrix * y
-                e_y2[i] += p_x * p_matrix * y * y
-    return var_w, n_in, n_out, tuple(zip(e_y, e_y2, strict=True))
 
 
 # --------------------------------------------------------------------------- ReLU second moment
