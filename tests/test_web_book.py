@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -213,3 +214,253 @@ def entry_points_dir(folder: Path) -> Path | None:
         lines += [f"{name} = {target}" for name, target in eps.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     return folder
+
+
+# --------------------------------------------------------------------------- unit tests
+def test_glue_math_typesets_numbers_as_latex():
+    from hiddenunits.book.notebook import MathNumber
+
+    assert MathNumber(0.7 ** 30)._repr_markdown_() == r"$2.3 \times 10^{-5}$"
+    assert MathNumber(1.4 ** 30)._repr_latex_() == r"$2.4 \times 10^{4}$"
+    assert MathNumber(0.25)._repr_markdown_() == "$0.25$"
+
+
+def test_captioned_table_is_a_numbered_myst_table():
+    from hiddenunits.book import notebook
+
+    shown = []
+    import IPython.display
+
+    original = IPython.display.display
+    IPython.display.display = shown.append
+    try:
+        notebook.show_table(["a"], [[1]], caption="A caption.", name="tab-x")
+    finally:
+        IPython.display.display = original
+    text = shown[0].data
+    assert text.startswith("```{table} A caption.\n:name: tab-x\n") and "| 1 |" in text
+    with pytest.raises(ValueError):
+        notebook.show_table(["a"], [[1]], name="tab-y")
+
+
+def test_check_line_names_the_label_and_links_the_check():
+    from hiddenunits.book.claims import ClaimResult, VariantResult, describe
+
+    result = ClaimResult("thm-x", "basis", "s", "s", "exact", 0.0, 2.0, 0.0, True,
+                         (VariantResult("wrong", 1.0, True),), 0.1,
+                         "hiddenunits.book.checks.basis.check_x")
+    line = describe(result)
+    assert line.startswith("Check of `thm-x` by {py:func}`~hiddenunits.book.checks.basis."
+                           "check_x` (exact)")
+    assert "**" not in line
+
+
+def test_dark_colors_mirror_greys_and_keep_hues():
+    import colorsys
+
+    import matplotlib.colors as mc
+
+    from hiddenunits.book import style
+
+    def hls(c):
+        return colorsys.rgb_to_hls(*mc.to_rgb(c))
+
+    assert mc.to_hex(style.dark_color((1, 1, 1, 1))) == style.DARK_BACKGROUND
+    assert mc.to_hex(style.dark_color((0, 0, 0, 1))) == style.DARK_FOREGROUND
+    for name, color in style.COLORS.items():
+        if name in ("black", "grey"):
+            continue
+        h, light, s = hls(color)
+        h2, light2, s2 = hls(style.dark_color(mc.to_rgba(color))[:3])
+        assert abs(h - h2) < 1e-6 and abs(s - s2) < 1e-6 and light2 >= max(light, 0.55) - 1e-9
+
+
+def test_dark_rendering_restores_the_figure():
+    import matplotlib.colors as mc
+
+    from hiddenunits.book import style
+
+    with style.context():
+        fig, ax = style.new_figure()
+        ax.plot([0, 1], [0, 1], color=style.COLORS["blue"], label="a")
+        ax.imshow([[0, 1], [1, 0]])
+        ax.legend()
+        ax.set_title("t")
+    before = [(a, a.get_facecolor() if hasattr(a, "get_facecolor") else None,
+               a.get_color() if hasattr(a, "get_color") else None) for a in fig.findobj()]
+    with style.dark(fig):
+        assert mc.to_hex(fig.patch.get_facecolor()) == style.DARK_BACKGROUND
+        assert mc.to_hex(ax.title.get_color()) == style.DARK_FOREGROUND
+        image = ax.get_images()[0]
+        assert image.get_cmap().name == "viridis"
+    after = [(a, a.get_facecolor() if hasattr(a, "get_facecolor") else None,
+              a.get_color() if hasattr(a, "get_color") else None) for a in fig.findobj()]
+    assert str(before) == str(after)
+
+
+def test_clean_notebook_drops_build_only_content():
+    from hiddenunits.book.notebook import DARK_KEY
+    from hiddenunits.book.sphinxext import FINGERPRINT
+    from hiddenunits.book.web import clean_notebook
+
+    nb = {"metadata": {"source_map": [1], "kernelspec": {}}, "cells": [
+        {"cell_type": "code", "source": FINGERPRINT + "abc", "outputs": []},
+        {"cell_type": "code", "source": "x = 1", "outputs": [
+            {"output_type": "display_data", "data": {"image/png": "AAA"},
+             "metadata": {"image/png": {DARK_KEY: "BBB", "width": 3}}}]}]}
+    out = clean_notebook(nb)
+    assert [c["source"] for c in out["cells"]] == ["x = 1"]
+    assert out["cells"][0]["outputs"][0]["metadata"] == {"image/png": {"width": 3}}
+    assert "source_map" not in out["metadata"] and "source_map" in nb["metadata"]
+
+
+def test_every_config_key_is_read():
+    """Removing any key of _config.yml changes the configuration Jupyter Book hands Sphinx."""
+    import yaml
+    from jupyter_book.config import get_final_config
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+    def final(cfg):
+        sphinx, meta = get_final_config(user_yaml=cfg, cli_config={"latex_individualpages":
+                                                                   False}, validate=False)
+        return repr(sorted(sphinx.items(), key=str)), repr(meta)
+
+    reference = final(json.loads(json.dumps(config)))
+
+    def leaves(d, path=()):
+        for k, v in d.items():
+            if isinstance(v, dict) and v and path + (k,) != ("sphinx", "config"):
+                yield from leaves(v, path + (k,))
+            else:
+                yield path + (k,)
+
+    dead = []
+    for path in leaves(config):
+        cfg = json.loads(json.dumps(config))
+        d = cfg
+        for k in path[:-1]:
+            d = d[k]
+        del d[path[-1]]
+        if final(cfg) == reference:
+            dead.append(".".join(path))
+    assert not dead, f"keys that change nothing: {dead}"
+
+
+def test_code_cells_fit_the_line_length():
+    """No line of a code cell in book/*.md is longer than ruff's 99 characters."""
+    import re
+    import tomllib
+
+    limit = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["line-length"]
+    cell = re.compile(r"^(`{3,})\{code-cell\}[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
+    long = []
+    for page in sorted((ROOT / "book").glob("*.md")):
+        text = page.read_text()
+        for m in cell.finditer(text):
+            first = text[:m.start(2)].count("\n") + 1
+            for i, line in enumerate(m.group(2).splitlines()):
+                if len(line) > limit:
+                    long.append(f"{page.name}:{first + i}: {len(line)} characters")
+    assert not long, "\n".join(long)
+
+
+# --------------------------------------------------------------------------- builds
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory):
+    root = build_fixture(tmp_path_factory.mktemp("fixture"))
+    result = jb(root)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return root, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_build_log_has_no_kernel_noise(fixture_site):
+    _, log = fixture_site
+    assert "without encryption" not in log
+
+
+@pytest.mark.slow
+def test_chapter_page_offers_downloads_and_no_thebe(fixture_site):
+    root, _ = fixture_site
+    html = (root / "_build" / "html" / "book" / "fixture.html").read_text()
+    assert 'href="../_notebooks/book/fixture.ipynb"' in html
+    assert 'href="../_sources/book/fixture.md"' in html
+    assert "window.print()" not in html  # the theme's "print to PDF"
+    assert "hidden-units.pdf" not in html  # no PDF was built
+    assert "THEBE_JS_URL" not in html and "unpkg" not in html and "sphinx-thebe" not in html
+    intro = (root / "_build" / "html" / "book" / "intro.html").read_text()
+    assert "make pdf" in intro and "hidden-units.pdf" not in intro
+
+
+@pytest.mark.slow
+def test_figures_have_a_dark_rendering_and_keep_their_caption(fixture_site):
+    root, _ = fixture_site
+    html = (root / "_build" / "html" / "book" / "fixture.html").read_text()
+    figure = html[html.index('<figure class="align-default" id="fig-fixture-angles">'):]
+    figure = figure[:figure.index("</figure>")]
+    assert 'class="only-light"' in figure and 'class="only-dark"' in figure
+    assert "<figcaption>" in figure
+    light, dark = re.findall(r'<img [^>]*src="\.\./(_images/[^"]+)"', figure)
+    assert (root / "_build" / "html" / light).read_bytes() != \
+        (root / "_build" / "html" / dark).read_bytes()
+
+
+@pytest.mark.slow
+def test_check_line_links_to_the_api_entry_of_the_check(fixture_site):
+    root, _ = fixture_site
+    html = (root / "_build" / "html" / "book" / "fixture.html").read_text()
+    assert ('href="api.html#hiddenunits.book.checks.initialization.check_su_table"' in html)
+    api = (root / "_build" / "html" / "book" / "api.html").read_text()
+    assert 'id="hiddenunits.book.checks.initialization.check_su_table"' in api
+    assert "_modules/hiddenunits/book/checks/initialization.html" in api  # [source]
+
+
+@pytest.mark.slow
+def test_glued_numbers_are_mathematics_and_hidden_code_is_on_demand(fixture_site):
+    root, _ = fixture_site
+    html = (root / "_build" / "html" / "book" / "fixture.html").read_text()
+    assert r'<span class="math notranslate nohighlight">\(2.3 \times 10^{-5}\)</span>' in html
+    assert r"\(2.4 \times 10^{4}\)" in html and r"\(0.25\)" in html
+    assert html.count('<details class="admonition hide above-input">') == 4
+    assert '<span class="caption-number">Table 1.1 </span>' in html
+
+
+@pytest.mark.slow
+def test_downloaded_notebook_runs_in_a_fresh_kernel(fixture_site, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    root, _ = fixture_site
+    path = root / "_build" / "html" / "_notebooks" / "book" / "fixture.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert not any("sources of hiddenunits" in c.source for c in nb.cells)
+    assert "hiddenunits/dark-png" not in path.read_text()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    env = {**os.environ, "PYTHONPATH": _pythonpath()}
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+
+
+@pytest.mark.slow
+def test_student_edition_hides_the_solutions(fixture_site, tmp_path):
+    root, _ = fixture_site
+    full = (root / "_build" / "html" / "book" / "fixture.html").read_text()
+    assert "The density of" in full
+    out = tmp_path / "student"
+    env = {**os.environ, "HIDDENUNITS_EDITION": "student", "PYTHONPATH": _pythonpath()}
+    result = subprocess.run([str(JB), "build", str(root), "--path-output", str(out), "-W", "-n",
+                             "--keep-going"], capture_output=True, text=True, timeout=900,
+                            env=env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    student = (out / "_build" / "html" / "book" / "fixture.html").read_text()
+    assert "Show that for" in student and "The density of" not in student

@@ -106,17 +106,22 @@ _SET_ASIDE: dict[int, list[str]] = {}
 
 def _is_type_doc(obj, lines: list[str]) -> bool:
     """Whether ``lines`` is the docstring of ``obj``'s type (autodoc's fallback)."""
-    type_doc = inspect.getdoc(type(obj))
-    text = "\n".join(lines).strip()
-    return bool(type_doc and text) and text.startswith(type_doc.strip().splitlines()[0])
+    from sphinx.util.docstrings import prepare_docstring
+
+    inherited = getattr(type(obj), "__doc__", None)
+    inherited = getattr(obj, "__doc__", None) if inherited is not None else None
+    if not isinstance(inherited, str) or not inherited.strip() or not lines:
+        return False
+    first = next((ln for ln in prepare_docstring(inherited) if ln.strip()), "")
+    return lines[0].strip() == first.strip()
 
 
 def _process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     if what in ("data", "attribute") and _is_type_doc(obj, lines):
         lines[:] = []  # a constant without a docstring of its own, not its type's
     lines[:] = [escape_bars(line) for line in lines]
-    if what == "attribute":
-        # napoleon (next) would read an attribute's "words (0: none)" as "type: description"
+    if what in ("attribute", "property"):
+        # napoleon (next) would read "words (0: none)" as an attribute's "type: description"
         _SET_ASIDE[id(lines)] = list(lines)
         lines[:] = []
 

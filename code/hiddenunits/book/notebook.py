@@ -34,7 +34,7 @@ def setup() -> None:
 
 
 def png_light_and_dark(fig) -> tuple[str, dict] | None:
-    """Base64 PNG of ``fig`` and metadata with its size and its dark-theme rendering."""
+    """Base64 PNG of ``fig`` and metadata with its width and its dark-theme rendering."""
     from base64 import b64decode
 
     from IPython.core.display import _pngxy
@@ -44,10 +44,11 @@ def png_light_and_dark(fig) -> tuple[str, dict] | None:
     light = print_figure(fig, "png", base64=True, dpi=dpi, metadata=style.METADATA["png"])
     if light is None:  # an empty figure shows nothing
         return None
-    width, height = _pngxy(b64decode(light))
+    width, _ = _pngxy(b64decode(light))
     with style.dark(fig):
         dark = print_figure(fig, "png", base64=True, dpi=dpi, metadata=style.METADATA["png"])
-    return light, {"width": width // 2, "height": height // 2, DARK_KEY: dark}
+    # the width alone: a narrow column scales the height with it
+    return light, {"width": width // 2, DARK_KEY: dark}
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -77,6 +77,9 @@ def _on_config_inited(app, config) -> None:
     config.hu_edition = edition()
     if config.hu_edition == "student":
         config.hide_solutions = True
+        # built into its own folder, it executes nothing: the full edition's cache serves
+        if not config.nb_execution_cache_path:
+            config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
     config.hu_pdf_available = pdf_path(app).is_file()
 
 
