@@ -64,8 +64,8 @@ glue_math("fixture-plain", 0.25)
 ```
 
 With $L = 30$ layers a factor $0.7$ per layer multiplies a signal by
-{glue:md}`fixture-small` and a factor $1.4$ by {glue:md}`fixture-large`; a quarter is
-{glue:md}`fixture-plain`. The moments of the angle come from
+{glue:md}`fixture-small:myst` and a factor $1.4$ by {glue:md}`fixture-large:myst`; a quarter is
+{glue:md}`fixture-plain:myst`. The moments of the angle come from
 {py:func}`~hiddenunits.random_geometry.angle_variance`, and a single display:
 
 $$

@@ -122,11 +122,10 @@ def dark_color(rgba: tuple[float, float, float, float]) -> tuple[float, float, f
     r, g, b, a = (float(v) for v in rgba)
     h, light, sat = colorsys.rgb_to_hls(r, g, b)
     if sat < 0.2 or max(r, g, b) - min(r, g, b) < 0.08:
-        lo = colorsys.rgb_to_hls(*mpl.colors.to_rgb(DARK_BACKGROUND))[1]
-        hi = colorsys.rgb_to_hls(*mpl.colors.to_rgb(DARK_FOREGROUND))[1]
-        target = lo + (1.0 - light) * (hi - lo)
-        # keep the faint tint of near-greys, mirrored like the greys
-        return (*colorsys.hls_to_rgb(h, target, sat), a)
+        # white -> the page's background, black -> its text colour, greys in between
+        lo = mpl.colors.to_rgb(DARK_BACKGROUND)
+        hi = mpl.colors.to_rgb(DARK_FOREGROUND)
+        return (*(x + (1.0 - light) * (y - x) for x, y in zip(lo, hi, strict=True)), a)
     return (*colorsys.hls_to_rgb(h, max(light, MIN_DARK_LIGHTNESS), sat), a)
 
 
