@@ -75,7 +75,7 @@ def _notebook_pages(app) -> list[str]:
 # --------------------------------------------------------------------------- config
 def _on_config_inited(app, config) -> None:
     # pydata-sphinx-theme logs "Got invalid theme mode" on every page without a default
-    config.html_theme_options.setdefault("default_mode", "auto")
+    config.html_context.setdefault("default_mode", "auto")
     config.hu_edition = edition()
     if config.hu_edition == "student":
         config.hide_solutions = True
