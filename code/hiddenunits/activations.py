@@ -199,8 +199,8 @@ def gaussian_moment(name: str, power: int = 1, scale: float = 1.0) -> float:
     """E[phi(scale Z)^power], Z ~ N(0, 1), by Gauss quadrature (``name`` one of ``NAMES``).
 
     Smooth activations: Gauss-Hermite.  ReLU, leaky ReLU and ELU have a kink at 0; with
-    g_- and g_+ their branches (analytic on the whole line) and d = g_+ - g_-,
-    E g(sZ) = E[(g_+ + g_-)(sZ)] / 2 + E[d_odd(s|Z|)] / 2: Gauss-Hermite for the first
+    ``g_-`` and ``g_+`` their branches (analytic on the whole line) and ``d = g_+ - g_-``,
+    ``E g(sZ) = E[(g_+ + g_-)(sZ)] / 2 + E[d_odd(s|Z|)] / 2``: Gauss-Hermite for the first
     term and Gauss-Laguerre for the second.  Accurate to about 1e-13 (tested against
     closed forms and adaptive quadrature); raises ``ValueError`` where the rules have not
     converged or the two terms cancel, which happens at scales from about 1.2 (ELU

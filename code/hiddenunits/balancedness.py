@@ -56,7 +56,8 @@ class FlowSetup:
     k: int = 4
     """Hidden units (1 <= k < 64)."""
     seed: int = 0
-    """Seed of the Gaussian initial factors (:func:`lae.init_factors`)."""
+    """Seed of the Gaussian initial factors (see
+    :func:`~hiddenunits.linear_autoencoder.init_factors`)."""
     init_scale: float = 1.0
     """Multiplies PyTorch's initial scale (> 0)."""
     horizon: float = 10.0

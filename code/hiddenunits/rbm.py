@@ -57,7 +57,7 @@ def _rows(name: str, x: ArrayLike, n_cols: int | None = None) -> np.ndarray:
 
 
 def _binary(name: str, x: ArrayLike, n_cols: int | None = None) -> np.ndarray:
-    """:func:`_rows` for binary states: every entry 0 or 1."""
+    """``_rows`` for binary states: every entry 0 or 1."""
     arr = _rows(name, x, n_cols)
     if not np.all((arr == 0.0) | (arr == 1.0)):
         raise ValueError(f"{name} must contain only 0 and 1")

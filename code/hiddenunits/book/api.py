@@ -22,6 +22,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+import sys
 import typing
 
 from docutils import nodes
@@ -120,7 +121,7 @@ def _process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     if what in ("data", "attribute") and _is_type_doc(obj, lines):
         lines[:] = []  # a constant without a docstring of its own, not its type's
     lines[:] = [escape_bars(line) for line in lines]
-    if what in ("attribute", "property"):
+    if what in ("attribute", "property", "data"):
         # napoleon (next) would read "words (0: none)" as an attribute's "type: description"
         _SET_ASIDE[id(lines)] = list(lines)
         lines[:] = []
@@ -131,94 +132,39 @@ def _restore_attribute_docstring(app, what, name, obj, options, lines: list[str]
         lines[:] = _SET_ASIDE.pop(id(lines))
 
 
-def _imports_of(module) -> dict[str, str]:
-    """Names bound by the module's import statements (``TYPE_CHECKING`` ones included)."""
-    try:
-        tree = ast.parse(inspect.getsource(module))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    names = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name
-    return names
-
-
-def _scopes(module_name: str | None, class_name: str | None) -> list[str]:
-    """Modules whose names a signature may use: the module, and those of the class's bases.
-
-    A class inherits its signature (and its type hints) from a base in another project.
-    """
-    if not module_name:
-        return []
-    scopes = [module_name]
-    try:
-        obj = importlib.import_module(module_name)
-        for part in (class_name or "").split("."):
-            obj = getattr(obj, part) if part else obj
-    except (ImportError, AttributeError):
-        return scopes
-    classes = [obj] if inspect.isclass(obj) else [
-        c for c in vars(obj).values() if inspect.isclass(c) and c.__module__ == module_name]
-    for cls in classes:
-        scopes += [b.__module__ for b in cls.__mro__[1:] if b.__module__ != "builtins"]
-    return scopes
-
-
-def _origin(target: str, module_name: str | None, class_name: str | None = None) -> str | None:
-    """Dotted origin of ``target`` as seen from ``module_name`` (None if unknown)."""
-    for scope in _scopes(module_name, class_name)[1:]:
-        found = _origin(target, scope)
-        if found is not None and not found.startswith(PACKAGE):
-            return found
-    if target.startswith(PACKAGE + ".") and "." in target:
-        head, _, attr = target.rpartition(".")
-        try:
-            obj = getattr(importlib.import_module(head), attr)
-        except (ImportError, AttributeError):
-            return target
-        if isinstance(obj, typing.TypeVar | typing.ParamSpec):
-            return "typing.TypeVar"
-        return target
-    first, _, rest = target.partition(".")
-    if module_name:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            module = None
-        if module is not None:
-            obj = getattr(module, first, None)
-            if isinstance(obj, typing.TypeVar | typing.ParamSpec):
-                return "typing.TypeVar"
-            bound = _imports_of(module).get(first)
-            if bound is not None:
-                return f"{bound}.{rest}" if rest else bound
-            if obj is not None:
-                origin = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
-                return f"{origin}.{first}"
-    try:
-        importlib.import_module(first)
-    except ImportError:
-        return None
-    return target
+def _ours(name: str) -> bool:
+    """Whether a loaded module of this package defines a public object called ``name``."""
+    for mod_name, module in list(sys.modules.items()):
+        if mod_name == PACKAGE or mod_name.startswith(PACKAGE + "."):
+            obj = vars(module).get(name)
+            if obj is not None and getattr(obj, "__module__", "") == mod_name:
+                return True
+    return False
 
 
 def external_reference(app, env, node, contnode):
     """Print a reference to another project's object (or a type variable) as text.
 
-    A reference that resolves to this package's objects is left alone, so that a broken
-    one fails the build.
+    Without intersphinx, NumPy's, PyTorch's or the standard library's objects cannot be
+    linked.  A reference to this package's objects is left unresolved, so that a broken
+    one still fails the nitpicky build.
     """
     if node.get("refdomain") != "py":
         return None
-    origin = _origin(node.get("reftarget", ""), node.get("py:module"), node.get("py:class"))
-    if origin is None or origin == PACKAGE or origin.startswith(PACKAGE + "."):
-        return None
-    return contnode
+    target = node.get("reftarget", "")
+    if target == PACKAGE or target.startswith(PACKAGE + "."):
+        head, _, attr = target.rpartition(".")
+        obj = vars(sys.modules.get(head, object)).get(attr) if head in sys.modules else None
+        return contnode if isinstance(obj, typing.TypeVar | typing.ParamSpec) else None
+    head = target.split(".")[0]
+    module = sys.modules.get(node.get("py:module") or "")
+    obj = vars(module).get(head) if module is not None else None
+    if isinstance(obj, typing.TypeVar | typing.ParamSpec):
+        return contnode
+    if obj is not None:
+        origin = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", "")
+        return None if (origin or "").startswith(PACKAGE) else contnode
+    return None if _ours(head) else contnode
 
 
 def setup(app):

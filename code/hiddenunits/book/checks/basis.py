@@ -170,11 +170,12 @@ def check_orbit_invariance(decoder: Callable = lambda G, G_inv: G_inv,
                            isometry: Callable[[np.ndarray], bool] = _orthogonal) -> float:
     """Failures of (a) and (b): symbolic for all sizes, plus an enumeration for 'only if'.
 
-    (a) SymPy reduces (B decoder(G)) (G A) - B A to zero for matrix symbols of any size.
-    (b) SymPy reduces ||PA||^2 + ||BP^T||^2 - ||A||^2 - ||B||^2 to zero given P^T P = I;
-    then, for eleven invertible 3 x 3 matrices (orthogonal ones, a shear and a diagonal of
-    determinant 1, scalings, a random G), 'T_G preserves norms' (all singular values of its
-    matrix equal to 1) is compared with ``isometry(G)``; each disagreement counts one.
+    Part (a): SymPy reduces (B decoder(G)) (G A) - B A to zero for matrix symbols of any
+    size.  Part (b): SymPy reduces ||PA||^2 + ||BP^T||^2 - ||A||^2 - ||B||^2 to zero given
+    P^T P = I; then, for eleven invertible 3 x 3 matrices (orthogonal ones, a shear and a
+    diagonal of determinant 1, scalings, a random G), 'T_G preserves norms' (all singular
+    values of its matrix equal to 1) is compared with ``isometry(G)``; each disagreement
+    counts one.
     """
     A, B, G, P, _ = matrix_symbols()
     tr = sp.Trace

@@ -440,7 +440,7 @@ def _tied_models() -> list[R.RBM]:
 
 @lru_cache(maxsize=1)
 def _tied_measurements() -> tuple:
-    """Per model of :func:`_tied_models`, what does not depend on the statement: the
+    """Per model of ``_tied_models``, what does not depend on the statement: the
     spectrum of T = up @ down (lambda_2, its smallest eigenvalue, largest imaginary part),
     the chain vs the brute-force joint of all layers (depths 1-5, random tops, models with
     at most 5 units), and TV(p_L, p) with chi^2(pi' || p) for two tops of each type and
@@ -630,7 +630,7 @@ def _spectral_bound(p0: np.ndarray, p: np.ndarray, lam: float, k: int) -> float:
 def check_cd_bias(bound: Callable = _spectral_bound,
                   bias_bound: Callable[[float], float] = lambda tv: tv) -> float:
     """Largest violation of bias <= bias_bound(TV) and TV <= bound(p_0, p, lambda_2, k),
-    k = 1..6, exactly, over the models of :func:`_cd_bias_measurements` with the data law
+    k = 1..6, exactly, over the models of ``_cd_bias_measurements`` with the data law
     and every point mass as p_0; lambda_2 comes from the eigenvalues of T, which must be
     real and in [0, 1) (round-off below 0 counts as 0)."""
     worst = 0.0
@@ -830,13 +830,13 @@ def check_greedy_step(start: Callable[[R.RBM], R.RBM] = R.RBM.swap,
                       ) -> float:
     """On the digits DBN (RBM1 with 10 hidden units, all 1797 digits), exactly:
 
-    (i) max_v |bound(v) - log p1(v)| and |mean log p(v) - mean log p1(v)| with the second
-        RBM at ``start`` (tightness);
-    (ii) |change of the mean bound - sum_h w(h) [log p2(h) - log p1(h)]| from ``start`` to
-        each second RBM of a family (the trained path, a zero RBM, three random ones), w =
-        ``weights``;
-    (iii) mean log p1(v) - mean DBN log p(v) (if positive) for every member of the family
-        whose weighted fit is >= that of p1.
+    - part (i): max_v |bound(v) - log p1(v)| and |mean log p(v) - mean log p1(v)| with the
+      second RBM at ``start`` (tightness);
+    - part (ii): |change of the mean bound - sum_h w(h) [log p2(h) - log p1(h)]| from
+      ``start`` to each second RBM of a family (the trained path, a zero RBM, three random
+      ones), w = ``weights``;
+    - part (iii): mean log p1(v) - mean DBN log p(v) (if positive) for every member of the
+      family whose weighted fit is >= that of p1.
     """
     rbm1, v, tables, family = _greedy_family()
     log_q, entropy, log_lik_v = tables
