@@ -319,7 +319,7 @@ class DecayRun:
     singular_error: float
     """max_i |s_i / sqrt(1 - gamma_i / lambda_i) - 1| for the singular values s of B."""
     direction_error: float
-    """max_i (1 - |<v_i, u_i>|) for the left singular vectors v_i of B (by decreasing s_i)."""
+    """max_i (1 - |<u^_i, u_i>|) for the left singular vectors u^_i of B (decreasing s_i)."""
     unit_pc: float
     """best_match of the hidden units against the principal component scores."""
 

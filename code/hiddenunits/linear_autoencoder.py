@@ -322,6 +322,8 @@ class UnitStudy:
 
     k: int
     """Hidden units."""
+    seeds: tuple[int, ...]
+    """The seeds of the runs (:class:`TrainSpec`), in order."""
     product_errors: tuple[float, ...]
     """||B A P_R - U_k U_k^T||_F per seed."""
     weighted_errors: tuple[float, ...]
@@ -364,6 +366,7 @@ def _unit_study(k: int, seeds: int) -> UnitStudy:
     Pk = U[:, :k] @ U[:, :k].T
     return UnitStudy(
         k=k,
+        seeds=tuple(range(seeds)),
         product_errors=tuple(product_error(A, B, C, k) for A, B, _ in runs),
         weighted_errors=tuple(float(np.linalg.norm((B @ A - Pk) @ Ch) / np.linalg.norm(Pk @ Ch))
                               for A, B, _ in runs),

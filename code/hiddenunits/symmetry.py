@@ -4,6 +4,8 @@ For a loss that depends on a product, L(A, B) = l(B A), every invertible G (k, k
 G.(A, B) = (G A, B G^{-1}) and leaves L unchanged.  Orthogonal P act as isometries of
 parameter space, so gradients and gradient-based trajectories rotate with them; general
 G do not.  A ReLU between the layers leaves only permutations times positive scalings.
+A point fixed by such an isometry stays fixed during training: hidden units that start
+equal stay equal (:func:`stabiliser_run`).
 
 Haar-random orthogonal matrices come from ``scipy.stats.ortho_group`` (imported where it
 is used: scipy.stats takes about a second to import).

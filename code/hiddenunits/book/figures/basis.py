@@ -116,6 +116,8 @@ def fig_balancedness_drift() -> Figure:
     r0 = table["Runge-Kutta 4"][0]
     ax.loglog(hs, r0 * (hs / hs[0]) ** 4, color=COLORS["grey"], ls="--", lw=1,
               label="slope 4")
+    ax.set_xticks(hs, [f"{h:g}" for h in hs])
+    ax.set_xticks([], minor=True)
     ax.set_xlabel(r"step size $\eta$")
     ax.set_ylabel(r"$\|D(\tau) - D(0)\|_F \,/\, \|D(0)\|_F$")
     ax.legend(fontsize=8)

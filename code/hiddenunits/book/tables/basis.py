@@ -97,7 +97,7 @@ def similarity_rows() -> Table:
 
     def mean_se(values):
         m, se = ip.mean_and_standard_error(np.asarray(values, dtype=np.float64))
-        return f"${latex_number(m, 2)} \\pm {latex_number(se, 1)}$"
+        return f"${latex_number(m, 2)} \\pm {latex_number(se, 2)}$"
 
     headers = ["Hidden layer", "Pairs of seeds", "Unit matching",
                "Canonical correlations", "Linear CKA"]
@@ -156,7 +156,7 @@ def published_rows(trajectory_error: float) -> Table:
          "transposes at every critical point, and the decoder's left singular vectors are "
          "the principal directions",
          f"$\\Vert A - B^\\top \\Vert / \\Vert A \\Vert$ = {_m(kunin.transpose_gap)}; "
-         f"$\\max_i (1 - \\vert \\langle v_i, u_i \\rangle \\vert)$ = "
+         f"$\\max_i (1 - \\vert \\langle \\hat u_i, u_i \\rangle \\vert)$ = "
          f"{_m(kunin.direction_error)}; units against components "
          f"{_m(kunin.unit_pc, 3)}"],
         ["{cite:t}`bao2020regularized`", "a different L2 penalty on each unit recovers the "
