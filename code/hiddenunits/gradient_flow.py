@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy import optimize
 
-from hiddenunits.activations import NAMES, dphi
+from hiddenunits.activations import NAMES, SATURATED, dphi
 from hiddenunits.data import digits
 from hiddenunits.nets import MLPConfig
 from hiddenunits.threads import limited_threads
@@ -161,15 +161,16 @@ ESCAPE_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 @lru_cache(maxsize=64)
 def escape_curve(net: DeepNet) -> tuple[float, float, float]:
     """(median ||delta_1||/||delta_D||, the bound prod_{l>=2} ||W_l||/4, mean saturated
-    fraction) for a random sigmoid ``net``; a unit is saturated when sigma'(z) < 1% of its
-    maximum 1/4."""
+    fraction) for a random sigmoid ``net``; a unit is saturated when sigma'(z) is below
+    ``activations.SATURATED`` times its maximum 1/4."""
     if not isinstance(net, DeepNet) or net.activation != "sigmoid":
         raise ValueError("net must be a sigmoid DeepNet")
     weights, zs, deltas = backprop_deltas(net)
     ratio = np.linalg.norm(deltas[0], axis=1) / np.linalg.norm(deltas[-1], axis=1)
     with limited_threads():
         bound = float(np.prod([np.linalg.norm(w, 2) / 4 for w in weights[1:]]))
-    saturated = float(np.mean([np.mean(dphi("sigmoid", z) < 0.0025) for z in zs]))
+    level = SATURATED * 0.25  # sup sigma' = 1/4
+    saturated = float(np.mean([np.mean(dphi("sigmoid", z) < level) for z in zs]))
     return float(np.median(ratio)), bound, saturated
 
 
@@ -185,7 +186,7 @@ def escape_curves(net: DeepNet = ESCAPE_NET,
 
 LAYER_GRADIENT_NET = MLPConfig(depth=10, width=100)
 """The MLPs of the per-layer profiles at initialisation (activation and init vary)."""
-LAYER_GRADIENT_EXAMPLES = 256
+LAYER_GRADIENT_EXAMPLES = 128
 """The number of digits (the first ones) on which the profiles are taken."""
 
 

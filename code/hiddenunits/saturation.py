@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
+from hiddenunits import activations
 from hiddenunits.data import digits_split
 from hiddenunits.nets import MLPConfig, TrainConfig, make_mlp, torch_generator
 from hiddenunits.threads import limited_threads
@@ -32,11 +33,11 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 """The units compared."""
 INITS = ("standard", "xavier")
 """The initialisations compared (see ``nets.INITS``)."""
-SATURATED = 0.01
+SATURATED = activations.SATURATED
 """Relative slope phi'(z) / sup phi' below which a unit counts as saturated."""
 
 NET = MLPConfig(depth=5, width=32, activation="sigmoid", init="standard")
-"""The networks: five hidden layers, as in Glorot & Bengio (2010), of 32 units."""
+"""The networks: five hidden layers of 32 units (activation and init vary)."""
 TRAIN = TrainConfig(epochs=10, batch_size=128, lr=0.1, momentum=0.9, seed=0)
 """The training (its learning rate and seed are replaced by those of the sweep)."""
 LEARNING_RATES = (0.03, 0.1, 0.3)

@@ -57,7 +57,7 @@ def fig_sigmoid_escape(rng: int = 0) -> Figure:
     ``rng`` seeds the random nets.
     """
     net = replace(gf.ESCAPE_NET, seed=rng)
-    fig, (ax0, ax1) = new_figure(1, 2, height=3.0)
+    fig, (ax0, ax1) = new_figure(1, 2, height=3.5)
     data = gf.escape_curves(net)  # (S, 3)
     ax0.loglog(gf.ESCAPE_SCALES, data[:, 0], "o-", color=COLORS["blue"],
                label="measured $\\|\\delta_1\\| / \\|\\delta_D\\|$ (median)")
@@ -66,10 +66,12 @@ def fig_sigmoid_escape(rng: int = 0) -> Figure:
     ax0.axhline(1.0, color=COLORS["grey"], lw=0.8)
     ax0.set(xlabel="weight scale $g$", ylabel="ratio",
             title=f"sigmoid, $D = {net.depth}$, $n = {net.width}$")
-    ax0.legend(loc="upper left")
+    # below the panel: inside, the legend would cover one of the two rising curves
+    ax0.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7.5)
     ax1.semilogx(gf.ESCAPE_SCALES, data[:, 2], "o-", color=COLORS["vermillion"])
     ax1.set(xlabel="weight scale $g$", ylabel="fraction saturated",
-            title="units with $\\sigma'(z) < 0.01 \\cdot \\frac{1}{4}$", ylim=(0, 1))
+            title=f"units with $\\sigma'(z) < {act.SATURATED:g} \\cdot \\frac{{1}}{{4}}$",
+            ylim=(0, 1))
     return fig
 
 
