@@ -126,7 +126,9 @@ def fig_cd_comparison() -> Figure:
     ax.set_xscale("log")
     ax.set_xlabel("initial learning rate (decaying linearly to 0)")
     ax.set_ylabel(r"mean exact $\log p(v)$ (nats)")
-    ax.legend(loc="lower center", ncol=2)
+    # below the axes: inside, it would sit on the falling curves
+    fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=2,
+               bbox_to_anchor=(0.5, 0.0))
     return fig
 
 
@@ -191,6 +193,10 @@ def fig_gb_hidden_units() -> Figure:
     ax1.set_ylim(0, 1.05)
     ax1.set_ylabel("test relative reconstruction error")
     ax2.set_ylabel("linear read-out test accuracy (%)")
-    ax1.legend(loc="upper left", fontsize=7.5)
-    ax2.legend(loc="lower left", fontsize=7.5)
+    # one legend below both panels: inside, it would cover points at the smallest s
+    handles, labels = ax1.get_legend_handles_labels()
+    for handle, label in zip(*ax2.get_legend_handles_labels(), strict=True):
+        if label == "raw pixels":
+            handles, labels = [*handles, handle], [*labels, label]
+    fig.legend(handles, labels, loc="upper center", ncol=3, bbox_to_anchor=(0.5, 0.0))
     return fig

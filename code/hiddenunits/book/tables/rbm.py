@@ -15,6 +15,7 @@ import numpy as np
 from hiddenunits import belief_net as bn
 from hiddenunits import rbm as R
 from hiddenunits import stepped_sigmoid as ssu
+from hiddenunits.book.claims import latex_number
 from hiddenunits.book.notebook import markdown_table
 
 Table = tuple[list[str], list[list[str]]]
@@ -42,10 +43,14 @@ def glue_values(name: str, values: Sequence[float], fmt: str = "g") -> str:
 
 
 def _pm(mean: float, se: float, fmt: str = ".3f", scale: float = 1.0) -> str:
-    """``mean ± se`` in maths (the standard error left out when it is NaN)."""
+    """``mean ± se`` in maths (the standard error left out when it is NaN; with one
+    significant digit when it would round to zero in ``fmt``)."""
     if not math.isfinite(se):
         return f"${scale * mean:{fmt}}$"
-    return f"${scale * mean:{fmt}} \\pm {scale * se:{fmt}}$"
+    error = f"{scale * se:{fmt}}"
+    if float(error) == 0.0:
+        error = latex_number(scale * se, 1)
+    return f"${scale * mean:{fmt}} \\pm {error}$"
 
 
 def _mean_se(values: Sequence[float]) -> str:
