@@ -16,10 +16,20 @@ from hiddenunits.book.style import COLORS, new_figure
 
 @figure
 def fig_stepped_sigmoid() -> Figure:
-    """Means (left) and variances (right) of a stepped sigmoid unit and its approximations."""
+    """Top: means and variances of a stepped sigmoid unit and its approximations.  Bottom:
+    the errors S - softplus and V - sigma with their leading terms -sigma'/24, -sigma''/24.
+
+    One figure with three panels rather than two figures: each figure costs about a second
+    to render (PNG and PDF) when the chapter is built.
+    """
     x = np.linspace(-6.0, 6.0, 1201)
     mean_nrelu, var_nrelu = ssu.noisy_relu_moments(x)
-    fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
+    fig, axes = new_figure(2, 2, height=5.6)
+    ax1, ax2 = axes[0]
+    grid = axes[1, 0].get_gridspec()
+    for ax in axes[1]:
+        ax.remove()
+    ax3 = fig.add_subplot(grid[1, :])
     ax1.plot(x, ssu.stepped_sigmoid_mean(x), color=COLORS["blue"], label=r"SSU mean $S(x)$")
     ax1.plot(x, ssu.softplus(x), "--", color=COLORS["orange"],
              label=r"softplus $\log(1+e^x)$")
@@ -28,34 +38,26 @@ def fig_stepped_sigmoid() -> Figure:
     ax1.set_xlabel("total input $x$")
     ax1.set_ylabel("expected output")
     ax1.legend(loc="upper left")
-    ax2.plot(x, ssu.stepped_sigmoid_variance(x), color=COLORS["blue"],
-             label=r"SSU variance $V(x)$")
+    ax2.plot(x, ssu.stepped_sigmoid_variance(x), color=COLORS["blue"], label=r"SSU $V(x)$")
     ax2.plot(x, ssu.sigmoid(x), "--", color=COLORS["orange"], label=r"$\sigma(x)$")
-    ax2.plot(x, var_nrelu, "-.", color=COLORS["green"], label="noisy ReLU variance")
+    ax2.plot(x, var_nrelu, "-.", color=COLORS["green"], label="noisy ReLU")
     ax2.set_xlabel("total input $x$")
     ax2.set_ylabel("variance of the output")
-    ax2.legend(loc="upper left")
-    return fig
-
-
-@figure
-def fig_stepped_sigmoid_error() -> Figure:
-    """The errors S - softplus and V - sigma with their leading terms -sigma'/24, -sigma''/24."""
-    x = np.linspace(-8.0, 8.0, 1601)
-    d1, d2, _ = ssu.sigmoid_derivatives(x)
-    fig, ax = new_figure(height=3.0)
-    ax.plot(x, ssu.stepped_sigmoid_mean(x) - ssu.softplus(x), color=COLORS["blue"],
-            label=r"$S(x) - \mathrm{softplus}(x)$")
-    ax.plot(x, -d1 / 24.0, "--", color=COLORS["sky"],
-            label=r"$-\frac{1}{24}\,\frac{d\sigma}{dx}$")
-    ax.plot(x, ssu.stepped_sigmoid_variance(x) - ssu.sigmoid(x), color=COLORS["vermillion"],
-            label=r"$V(x) - \sigma(x)$")
-    ax.plot(x, -d2 / 24.0, "--", color=COLORS["orange"],
-            label=r"$-\frac{1}{24}\,\frac{d^2\sigma}{dx^2}$")
-    ax.axhline(0.0, color=COLORS["grey"], lw=0.8)
-    ax.set_xlabel("total input $x$")
-    ax.set_ylabel("error")
-    ax.legend(loc="lower right")
+    ax2.legend(loc="upper left")  # short labels: the box stays left of the rising curves
+    xe = np.linspace(-8.0, 8.0, 1601)
+    d1, d2, _ = ssu.sigmoid_derivatives(xe)
+    ax3.plot(xe, ssu.stepped_sigmoid_mean(xe) - ssu.softplus(xe), color=COLORS["blue"],
+             label=r"$S(x) - \mathrm{softplus}(x)$")
+    ax3.plot(xe, -d1 / 24.0, "--", color=COLORS["sky"],
+             label=r"$-\frac{1}{24}\,\frac{d\sigma}{dx}$")
+    ax3.plot(xe, ssu.stepped_sigmoid_variance(xe) - ssu.sigmoid(xe), color=COLORS["vermillion"],
+             label=r"$V(x) - \sigma(x)$")
+    ax3.plot(xe, -d2 / 24.0, "--", color=COLORS["orange"],
+             label=r"$-\frac{1}{24}\,\frac{d^2\sigma}{dx^2}$")
+    ax3.axhline(0.0, color=COLORS["grey"], lw=0.8)
+    ax3.set_xlabel("total input $x$")
+    ax3.set_ylabel("error")
+    ax3.legend(loc="upper left", ncol=2)  # the curves are near 0 there
     return fig
 
 
