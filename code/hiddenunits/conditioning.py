@@ -199,8 +199,8 @@ def isotropic_condition(mean_sq_norm: float, variance: float) -> float:
 
 
 def bias_eigenvalues(mean_sq_norm: float, variance: float) -> tuple[float, float]:
-    """(lambda_+, lambda_-): the eigenvalues of the second moment of (x, 1), x ~ (mu, s^2 I),
-    in the plane of (mu, 0) and (0, 1).
+    """``(lambda_+, lambda_-)``: the eigenvalues of the second moment of (x, 1), x ~ (mu,
+    s^2 I), in the plane of (mu, 0) and (0, 1).
 
     They are the roots of lambda^2 - (1 + s^2 + ||mu||^2) lambda + s^2; the other
     eigenvalue, s^2, has the directions (u, 0) with u orthogonal to mu.
@@ -215,7 +215,7 @@ def bias_eigenvalues(mean_sq_norm: float, variance: float) -> tuple[float, float
 
 def bias_condition(mean_sq_norm: float, variance: float) -> float:
     """kappa of the second moment of (x, 1) for x with mean mu and covariance s^2 I:
-    lambda_+ / lambda_- = lambda_+^2 / s^2 (lambda_- <= s^2 <= lambda_+)."""
+    ``lambda_+ / lambda_- = lambda_+^2 / s^2`` (``lambda_- <= s^2 <= lambda_+``)."""
     top, bottom = bias_eigenvalues(mean_sq_norm, variance)
     return top / bottom
 
