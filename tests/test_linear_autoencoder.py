@@ -229,3 +229,15 @@ def test_init_factors_laws():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_hidden_codes_are_the_encoder_applied_to_the_centred_digits():
+    spec = lae.TrainSpec(seed=2, steps=20)
+    x = lae.digits_centred()
+    np.testing.assert_allclose(lae.hidden_codes(spec), x @ lae.train(spec)[0].T)
+    A0 = lae.init_factors(spec.k, x.shape[1], spec.seed, spec.law, spec.init_scale)[0]
+    np.testing.assert_allclose(lae.hidden_codes(spec, trained=False), x @ A0.T)
+    with pytest.raises(ValueError):
+        lae.hidden_codes("spec")
+    with pytest.raises(ValueError):
+        lae.hidden_codes(spec, trained="yes")
