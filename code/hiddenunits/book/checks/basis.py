@@ -633,6 +633,19 @@ def _test_points() -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
     return tuple(points)
 
 
+@functools.cache
+def general_minimiser_hessian() -> tuple[int, float]:
+    """(kernel dimension, rho_min / ||H||) of the Hessian at the first minimiser test point.
+
+    That point is (G U_k^T + Z Pi_0, U_k G^-1) with Gaussian G and Z (``_test_points``).
+    """
+    C = lae.digits_covariance()
+    _, A, B = next(p for p in _test_points() if p[0] == "minimiser")
+    ev = np.linalg.eigvalsh(lae.hessian(A, B, C))
+    scale = float(np.abs(ev).max())
+    return int(np.sum(np.abs(ev) <= KERNEL_RTOL * scale)), float(ev.min() / scale)
+
+
 @claim("thm-baldi-hornik",
        statement="min L = 1/2 sum_{i>k} lambda_i, attained exactly on A Pi_R = G U_k^T, "
                  "B = U_k G^-1 (one GL(k)-orbit if C is invertible); (U_S^T, U_S) are "
@@ -650,6 +663,8 @@ def _test_points() -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
                  variant("the minimisers form one O(k)-orbit (kernel of dimension "
                          "k(k-1)/2 + k(n - rank C))",
                          minimiser_dimension=lambda k, n, r: k * (k - 1) // 2 + k * (n - r)),
+                 variant("the Hessian's kernel at a minimiser has dimension k^2 (the null "
+                         "directions of C forgotten)", minimiser_dimension=lambda k, n, r: k * k),
                  variant("curvature bound lambda_i - lambda_j (factor 1/2 dropped)",
                          saddle_bound=lambda li, lj: li - lj),
                  variant("largest curvature at least 2 lambda_1 at every critical point",
@@ -665,12 +680,14 @@ def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].su
     (b) At the 15 critical points with S a 4-subset of the top six components: the
     gradient norm, max(0, rho_min(H) - min_{i in S, j not in S} ``saddle_bound``) and
     max(0, ``rising_bound`` - rho_max(H)), rho the Hessian's eigenvalues.
-    (c) At (U_k^T, U_k): max(0, -rho_min(H)), and the dimension of the Hessian's kernel
-    (eigenvalues below 1e-10 ||H||) against ``minimiser_dimension``, the dimension of the
-    set of minimisers of (a) (k^2 + k (n - rank C)), for the digits (n = 64, rank 61) and
-    for the digits in a basis of the range of C (invertible, so one GL(k)-orbit: k^2 = 16);
-    each unit of dimension mismatch counts one.  Exact arithmetic gives 0; the Hessians'
-    entries are of order 1, so float64 leaves ~1e-15.  1e-10 leaves room for that.
+    (c) At (U_k^T, U_k) and at a general minimiser (G U_k^T + Z Pi_0, U_k G^-1):
+    max(0, -rho_min(H)) (relative to ||H|| at the general one), and the dimension of the
+    Hessian's kernel (eigenvalues below 1e-10 ||H||) against ``minimiser_dimension``, the
+    dimension of the set of minimisers of (a) (k^2 + k (n - rank C)), for the digits
+    (n = 64, rank 61) and, at (U_k^T, U_k), for the digits in a basis of the range of C
+    (invertible, so one GL(k)-orbit: k^2 = 16); each unit of dimension mismatch counts one.
+    Exact arithmetic gives 0; the Hessians' entries are of order 1, so float64 leaves
+    ~1e-15.  1e-10 leaves room for that.
     """
     C = lae.digits_covariance()
     lam, _ = lae.pca(C)
@@ -682,6 +699,9 @@ def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].su
                       else max(0.0, L_star - L) / L_star)
     errors += [abs(measured - minimiser_dimension(k, n, r))
                for k, n, r, measured in minimiser_kernel_dimensions()]
+    kernel, lowest = general_minimiser_hessian()
+    k, n, r, _ = minimiser_kernel_dimensions()[0]
+    errors += [abs(kernel - minimiser_dimension(k, n, r)), max(0.0, -lowest)]
     for cp in lae.critical_points(K, TOP):
         errors.append(cp.grad_norm)
         errors.append(max(0.0, cp.min_eig - min(saddle_bound(li, lj) for li, lj in cp.gaps)))
