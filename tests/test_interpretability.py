@@ -135,6 +135,9 @@ def test_weighted_canonical_correlation_against_an_explicit_cca():
         np.testing.assert_allclose(w.sum(), np.sum(M ** 2))  # the shares add up
         means.append(np.sum(w * rho) / np.sum(w))
     assert ip.weighted_canonical_correlation(X, Y) == pytest.approx(np.mean(means), rel=1e-10)
+    rho_, w1, w2 = ip.canonical_variance_shares(X, Y)
+    np.testing.assert_allclose(rho_, rho, atol=1e-12)
+    np.testing.assert_allclose([w1.sum(), w2.sum()], 1.0)  # three variates span each side
     # invariant under an orthogonal change of basis and a rescaling of either side
     Q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
     assert ip.weighted_canonical_correlation(2.0 * X @ Q, Y) == pytest.approx(

@@ -31,6 +31,8 @@ SEEDS = tuple(range(20))
 """The seeds of the book's multi-seed experiments on the ReLU classifier."""
 COUNTS = (5, 10, 20, 40)
 """Sizes of the top-image sets of the book's direction studies (the sensitivity to it)."""
+CONFIDENCE = 0.95
+"""Level of the confidence intervals of :func:`direction_summary`."""
 TEST_FRACTION = 0.25
 """Fraction of the digits held out for testing (``digits_split(TEST_FRACTION, rng=0)``)."""
 TRAIN_EPOCHS = 30
@@ -427,7 +429,7 @@ def mean_and_standard_error(values: ArrayLike) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def confidence_interval(values: ArrayLike, level: float = 0.95) -> tuple[float, float]:
+def confidence_interval(values: ArrayLike, level: float = CONFIDENCE) -> tuple[float, float]:
     """Student's t interval for the mean of ``values`` (a 1-D sample of independent draws).
 
     ``mean -+ t se`` with ``t`` the ``(1 + level) / 2`` quantile of Student's law with
@@ -458,7 +460,7 @@ class DirectionSummary:
     standard_error: float
     """Standard error of that mean over the seeds."""
     low: float
-    """Lower end of the 95% Student interval for the mean difference."""
+    """Lower end of the Student interval (level ``CONFIDENCE``) for the mean difference."""
     high: float
     """Upper end of that interval."""
     negative: int
@@ -541,15 +543,14 @@ def unit_match(H1: ArrayLike, H2: ArrayLike) -> float:
     return float(np.abs(X.T @ Y).max(1).mean())
 
 
-def weighted_canonical_correlation(H1: ArrayLike, H2: ArrayLike,
-                                   rtol: float = 1e-10) -> float:
-    """Canonical correlations weighted by the variance along their canonical variates.
+def canonical_variance_shares(H1: ArrayLike, H2: ArrayLike, rtol: float = 1e-10
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical correlations and the share of each side's variance along their variates.
 
-    For each side, the canonical variates (unit vectors in the span of its centred
-    columns) split the side's total variance ``||X||_F^2`` into shares ``||X^T c_i||^2``;
-    the result averages ``sum_i w_i rho_i / sum_i w_i`` over the two sides.  Directions
-    that carry little variance (noise, nearly dead units) count little, in the spirit of
-    the projection weighting of Morcos et al. (2018).  Columns and ``rtol`` as in
+    Returns ``rho`` (r,), descending, and for H1 (N, k1) and H2 (N, k2) the fractions
+    ``||X^T c_i||^2 / ||X||_F^2`` of the centred side's total variance along its canonical
+    variates ``c_i`` (unit vectors in the span of its columns).  The shares of a side add
+    up to one when its columns span at most r dimensions.  Columns and ``rtol`` as in
     :func:`canonical_correlations`.
     """
     X, Y = _centred("H1", H1), _centred("H2", H2)
@@ -560,12 +561,22 @@ def weighted_canonical_correlation(H1: ArrayLike, H2: ArrayLike,
     Q2 = scipy.linalg.orth(Y, rcond=rtol)
     U, rho, Vt = np.linalg.svd(Q1.T @ Q2)
     r = len(rho)
-    rho = np.clip(rho, 0.0, 1.0)
-    means = []
-    for M, variates in ((X, Q1 @ U[:, :r]), (Y, Q2 @ Vt[:r].T)):
-        w = np.sum((M.T @ variates) ** 2, axis=0)  # (r,) variance along each variate
-        means.append(float(np.sum(w * rho) / np.sum(w)))
-    return float(np.mean(means))
+    shares = [np.sum((M.T @ variates) ** 2, axis=0) / np.sum(M ** 2)
+              for M, variates in ((X, Q1 @ U[:, :r]), (Y, Q2 @ Vt[:r].T))]
+    return np.clip(rho, 0.0, 1.0), shares[0], shares[1]
+
+
+def weighted_canonical_correlation(H1: ArrayLike, H2: ArrayLike,
+                                   rtol: float = 1e-10) -> float:
+    """Canonical correlations weighted by the variance along their canonical variates.
+
+    With the shares ``w_i`` of :func:`canonical_variance_shares`, the mean
+    ``sum_i w_i rho_i / sum_i w_i`` of each side, averaged over the two sides.  Directions
+    that carry little variance (noise, nearly dead units) count little, in the spirit of
+    the projection weighting of Morcos et al. (2018).
+    """
+    rho, w1, w2 = canonical_variance_shares(H1, H2, rtol)
+    return float(np.mean([np.sum(w * rho) / np.sum(w) for w in (w1, w2)]))
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,8 @@ def similarity_rows() -> Table:
 def direction_rows() -> Table:
     """The direction studies for every top-set size of ``interpretability.COUNTS``."""
     headers = ["Top images", "Units", "Random directions", "Random image sets",
-               "Units minus random directions", "95% interval", "In standard errors"]
+               "Units minus random directions", f"{100 * ip.CONFIDENCE:g}% interval",
+               "In standard errors"]
     rows = []
     for count in ip.COUNTS:
         s = ip.direction_summary(count=count)
@@ -183,7 +184,8 @@ def published_rows(trajectory_error: float) -> Table:
          + ", ".join(f"${s.count}$" for s in summaries)
          + " images: purity of units minus purity of random directions between "
          f"${min(s.difference for s in summaries):.3f}$ and "
-         f"${max(s.difference for s in summaries):.3f}$, 95% intervals within "
+         f"${max(s.difference for s in summaries):.3f}$, {100 * ip.CONFIDENCE:g}% intervals "
+         "within "
          f"$[{min(s.low for s in summaries):.3f}, {max(s.high for s in summaries):.3f}]$"],
     ]
     return ["Source", "Published (qualitative)", "Reproduced here"], rows
