@@ -158,3 +158,30 @@ def test_order_of_exact_power_law():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_rk4_drift_order_against_the_closed_form_and_a_direct_computation():
+    from hiddenunits.book.checks import basis as checks
+
+    # conserved D: the drifts are RK4's truncation error, recomputed here from bal.rk4, and
+    # fall by about 2^4 per halving of the step
+    setup = bal.FlowSetup()
+    D0 = bal.balancedness(*bal.start(setup))
+    ref = [np.linalg.norm(bal.balancedness(*bal.rk4(setup, h)) - D0) / np.linalg.norm(D0)
+           for h in checks.RK4_STEPS]
+    drifts, observed = checks.rk4_drift_order()
+    np.testing.assert_allclose(drifts, ref, rtol=1e-12)
+    assert observed == pytest.approx(np.polyfit(np.log(checks.RK4_STEPS), np.log(ref), 1)[0])
+    assert observed > checks.RK4_MIN_ORDER and drifts[-1] < 1e-8
+    # with weight decay the flow changes D to exp(-2 gamma T) D(0) (the chapter's exercise):
+    # every step reports that change up to RK4's own error, which falls at fourth order, and
+    # the observed order of the drifts themselves is about zero
+    gamma = 0.01
+    drifts, observed = checks.rk4_drift_order(weight_decay=gamma)
+    errors = np.abs(np.array(drifts) - (1 - math.exp(-2 * gamma * setup.horizon)))
+    assert bal.order(checks.RK4_STEPS, errors) > checks.RK4_MIN_ORDER
+    assert errors.max() < 1e-5 and errors[-1] < 1e-7
+    assert abs(observed) < 0.01
+    # a quantity the flow does not conserve: order about zero as well
+    _, observed = checks.rk4_drift_order(lambda A, B: A.T @ A - B @ B.T)
+    assert abs(observed) < 0.1

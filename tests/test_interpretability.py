@@ -114,6 +114,94 @@ def test_cka_and_unit_match_invariances():
     np.testing.assert_allclose(sim.canonical, 1.0, atol=1e-12)
 
 
+def test_weighted_canonical_correlation_against_an_explicit_cca():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 3)) * np.array([3.0, 1.0, 0.3])
+    Y = X @ rng.normal(size=(3, 3)) + rng.normal(size=(400, 3)) * np.array([0.1, 2.0, 0.5])
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+
+    def inv_sqrt(S):
+        w, V = np.linalg.eigh(S)
+        return V @ np.diag(w ** -0.5) @ V.T
+
+    # textbook CCA: weights a_i = Sxx^-1/2 u_i, variates X a_i; variance shares ||X^T v||^2
+    Sxx, Syy, Sxy = Xc.T @ Xc, Yc.T @ Yc, Xc.T @ Yc
+    U, rho, Vt = np.linalg.svd(inv_sqrt(Sxx) @ Sxy @ inv_sqrt(Syy))
+    means = []
+    for M, W in ((Xc, inv_sqrt(Sxx) @ U), (Yc, inv_sqrt(Syy) @ Vt.T)):
+        variates = M @ W
+        variates /= np.linalg.norm(variates, axis=0)
+        w = np.sum((M.T @ variates) ** 2, axis=0)
+        np.testing.assert_allclose(w.sum(), np.sum(M ** 2))  # the shares add up
+        means.append(np.sum(w * rho) / np.sum(w))
+    assert ip.weighted_canonical_correlation(X, Y) == pytest.approx(np.mean(means), rel=1e-10)
+    rho_, w1, w2 = ip.canonical_variance_shares(X, Y)
+    np.testing.assert_allclose(rho_, rho, atol=1e-12)
+    np.testing.assert_allclose([w1.sum(), w2.sum()], 1.0)  # three variates span each side
+    # invariant under an orthogonal change of basis and a rescaling of either side
+    Q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    assert ip.weighted_canonical_correlation(2.0 * X @ Q, Y) == pytest.approx(
+        np.mean(means), rel=1e-10)
+    assert ip.weighted_canonical_correlation(X, X) == pytest.approx(1.0)
+
+
+def test_confidence_interval_against_scipy():
+    from scipy import stats
+
+    values = np.array([0.3, -0.1, 0.4, 0.2, 0.05, 0.15])
+    low, high = ip.confidence_interval(values, level=0.9)
+    ref = stats.t.interval(0.9, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    np.testing.assert_allclose((low, high), ref, rtol=1e-12)
+
+
+def test_untrained_features_are_where_the_classifier_starts():
+    x = digits_split(ip.TEST_FRACTION, rng=0).x_test.astype(np.float64)[:20]
+    W1, b1, _, _ = ip.init_relu_network(6, rng=5)
+    np.testing.assert_array_equal(ip.initial_features(5, x, width=6),
+                                  np.maximum(x @ W1.T + b1, 0.0))
+    trained = ip.relu_classifier(width=6, rng=5, epochs=1)
+    assert np.abs(trained.W1 - W1).max() > 0  # training moved it ...
+    assert np.abs(trained.W1 - W1).max() < 1.0  # ... from that start
+
+
+def test_seed_similarities_trained_beat_the_untrained_baseline():
+    trained = ip.seed_similarities((0, 1, 2))
+    initial = ip.seed_similarities((0, 1, 2), trained=False)
+    assert len(trained) == len(initial) == 2
+    for t, i in zip(trained, initial, strict=True):
+        assert t.cka > i.cka and t.weighted > i.weighted and t.unit_match > i.unit_match
+
+
+def test_top_sets_are_those_of_a_stable_sort():
+    rng = np.random.default_rng(6)
+    for _ in range(100):
+        scores = np.round(rng.normal(size=(40, 5)), 1)
+        scores[rng.random(size=scores.shape) < 0.3] = 0.0  # many ties, as dead ReLUs give
+        count = int(rng.integers(1, 41))
+        got = np.sort(ip._top_sets(scores, count), axis=0)
+        ref = np.sort(np.argsort(-scores, axis=0, kind="stable")[:count], axis=0)
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_direction_summary_agrees_with_the_studies():
+    seeds = (0, 1, 2)
+    studies = ip.direction_studies(seeds, count=5)
+    summary = ip.direction_summary(seeds, count=5)
+    diff = np.array([s.difference for s in studies])
+    assert summary.difference == pytest.approx(diff.mean())
+    assert summary.negative == int((diff < 0).sum()) and summary.seeds == seeds
+    assert summary.low < summary.difference < summary.high
+    assert summary.t_ratio == pytest.approx(diff.mean() / summary.standard_error)
+    assert summary.unit == pytest.approx(np.mean([s.unit.mean() for s in studies]))
+
+
+def test_purities_match_purity():
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 4, size=(9, 30))
+    np.testing.assert_array_equal(ip._purities(labels, 4),
+                                  [ip.purity(col) for col in labels.T])
+
+
 def test_mean_and_standard_error():
     m, se = ip.mean_and_standard_error([1.0, 2.0, 3.0, 6.0])
     assert m == 3.0 and se == pytest.approx(np.std([1, 2, 3, 6], ddof=1) / 2)
@@ -211,6 +299,11 @@ def test_mosaic_layout():
     lambda: ip.linear_cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2))),
     lambda: ip.unit_match(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2))),
     lambda: ip.seed_similarities((0,)),
+    lambda: ip.seed_similarities((0, 1), trained=1),
+    lambda: ip.confidence_interval([1.0, 2.0], level=1.0),
+    lambda: ip.weighted_canonical_correlation(np.ones((5, 2)), np.ones((4, 2))),
+    lambda: ip.initial_features(-1, np.ones((2, 64))),
+    lambda: ip.initial_features(0, np.ones((2, 63))),
     lambda: ip.mean_and_standard_error([1.0]),
     lambda: ip.cross_entropy(np.ones((2, 3)), np.ones(2), np.ones((4, 2)), np.ones(4),
                              np.ones((5, 3)), np.array([0, 1, 2, 3, 4])),

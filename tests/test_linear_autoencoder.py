@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg
 import torch
 
 from hiddenunits import linear_autoencoder as lae
@@ -229,3 +230,50 @@ def test_init_factors_laws():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_hidden_codes_are_the_encoder_applied_to_the_centred_digits():
+    spec = lae.TrainSpec(seed=2, steps=20)
+    x = lae.digits_centred()
+    np.testing.assert_allclose(lae.hidden_codes(spec), x @ lae.train(spec)[0].T)
+    A0 = lae.init_factors(spec.k, x.shape[1], spec.seed, spec.law, spec.init_scale)[0]
+    np.testing.assert_allclose(lae.hidden_codes(spec, trained=False), x @ A0.T)
+    with pytest.raises(ValueError):
+        lae.hidden_codes("spec")
+    with pytest.raises(ValueError):
+        lae.hidden_codes(spec, trained="yes")
+
+
+def test_general_minimiser_hessian_kernel_is_the_tangent_space_of_the_minimisers():
+    # reference: the tangent space at (A, B) of the set of minimisers of part (a) of the
+    # theorem, spanned by the orbit directions (Omega A, -B Omega) and the null directions
+    # (Z Pi_0, 0); the Hessian must vanish on it and be positive on its complement
+    from hiddenunits.book.checks import basis as checks
+
+    C = lae.digits_covariance()
+    _, A, B = next(p for p in checks._test_points() if p[0] == "minimiser")
+    k, n = A.shape
+    lam, U = lae.pca(C)
+    null = U[:, lam <= 1e-10 * lam[0]]  # (n, n - rank)
+    tangent = []
+    for i in range(k):
+        for j in range(k):
+            Om = np.zeros((k, k))
+            Om[i, j] = 1.0
+            tangent.append(np.concatenate([(Om @ A).ravel(), (-B @ Om).ravel()]))
+        for v in null.T:
+            Z = np.zeros((k, n))
+            Z[i] = v
+            tangent.append(np.concatenate([Z.ravel(), np.zeros(n * k)]))
+    T = np.array(tangent).T  # (2kn, k^2 + k (n - rank))
+    assert np.linalg.matrix_rank(T) == T.shape[1] == k * k + k * null.shape[1]
+    H = lae.hessian(A, B, C)
+    scale = np.abs(np.linalg.eigvalsh(H)).max()
+    assert np.abs(H @ T).max() <= 1e-10 * scale * np.abs(T).max()
+    Q = np.linalg.qr(T)[0]
+    rest = scipy.linalg.null_space(Q.T)  # the orthogonal complement of the tangent space
+    assert np.linalg.eigvalsh(rest.T @ H @ rest).min() > 1e-10 * scale
+    kernel, lowest = checks.general_minimiser_hessian()
+    assert kernel == T.shape[1]
+    assert lowest > -1e-12 and lowest == pytest.approx(
+        np.linalg.eigvalsh(H).min() / scale, abs=1e-14)

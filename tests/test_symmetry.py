@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.linalg
 import torch
 from scipy import stats
 from scipy.stats import ortho_group
@@ -323,3 +324,46 @@ def test_relu_network_symmetry():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_orbit_loss_change_evaluates_the_losses_of_the_chapter():
+    # reference: the loss functions followed along the orbits are the chapter's losses, the
+    # autoencoder loss of linear_autoencoder and the torch cross-entropy of the checks
+    C = lae.digits_covariance()
+    points = checks._orbit_points()
+    assert len(points) == 1 + len(checks.AUTOGRAD_SHAPES)
+    loss, A, B, _ = points[0]
+    assert loss(A, B) == pytest.approx(lae.loss(A, B, C), rel=1e-14)
+    for (loss, A, B, _), (A2, B2, X, y, _, _) in zip(points[1:], checks._problems(),
+                                                     strict=True):
+        assert A is A2 and B is B2
+        ref = checks.cross_entropy_loss(torch.tensor(A), torch.tensor(B), torch.tensor(X),
+                                        torch.tensor(y)).item()
+        assert loss(A, B) == pytest.approx(ref, rel=1e-13)
+        rng = np.random.default_rng(0)
+        A3, B3 = rng.normal(size=A.shape), rng.normal(size=B.shape)
+        ref = checks.cross_entropy_loss(torch.tensor(A3), torch.tensor(B3), torch.tensor(X),
+                                        torch.tensor(y)).item()
+        assert loss(A3, B3) == pytest.approx(ref, rel=1e-13)
+    # the generators: a unit-norm skew-symmetric matrix (exp is orthogonal) and a unit-norm
+    # matrix whose exponential is not orthogonal
+    for _, _, _, (skew, X) in points:
+        np.testing.assert_allclose(skew, -skew.T, atol=0.0)
+        assert np.linalg.norm(skew) == pytest.approx(1.0) == np.linalg.norm(X)
+        G = scipy.linalg.expm(X)
+        assert np.abs(G.T @ G - np.eye(len(G))).max() > 0.1
+
+
+def test_orbit_loss_change_is_round_off_on_orbits_and_large_off_them():
+    assert checks.orbit_loss_change() < 1e-13
+    # B G^T is B G^-1 along rotations: only the general orbits tell them apart
+    assert checks.orbit_loss_change(lambda G, G_inv: G.T) > 1e-2
+    # a decoder that leaves B alone moves the product, even for G close to I
+    assert checks.orbit_loss_change(lambda G, G_inv: np.eye(len(G))) > 1e-2
+    # reference for one point, written out: L(G A, B G^-1) at the autoencoder with s = 2
+    C = lae.digits_covariance()
+    _, A, B, (_, X) = checks._orbit_points()[0]
+    G = scipy.linalg.expm(max(checks.ORBIT_TIMES) * X)
+    W = B @ np.linalg.inv(G) @ G @ A
+    ref = 0.5 * np.trace((np.eye(len(C)) - W) @ C @ (np.eye(len(C)) - W).T)
+    assert abs(ref - lae.loss(A, B, C)) / lae.loss(A, B, C) < 1e-13

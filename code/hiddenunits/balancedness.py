@@ -1,6 +1,6 @@
 """What gradient training conserves: the balancedness D = A A^T - B^T B of a linear layer.
 
-For L(A, B) = l(B A) the gradient satisfies g_A A^T = B^T g_B (it is orthogonal to the
+For L(A, B) = Lbar(B A) the gradient satisfies g_A A^T = B^T g_B (it is orthogonal to the
 GL(k)-orbit).  Under gradient flow this makes D constant; a gradient-descent step of size
 eta changes it by exactly eta^2 (g_A g_A^T - g_B^T g_B).
 """
@@ -340,7 +340,7 @@ def decay_run(spec: lae.TrainSpec) -> DecayRun:
     """Train ``spec`` and measure A = B^T, the SVD of B against PCA, and the units against PCA.
 
     The singular values are compared with sqrt(1 - gamma_i / lambda_i), the decoder's
-    singular values at the minimiser (P W^1/2 U_k^T, U_k W^1/2 P^T), W = I - Gamma Lambda_k^-1,
+    singular values at the minimiser (P S U_k^T, U_k S P^T), S = (I - Gamma Lambda_k^-1)^1/2,
     of the uniform penalty (sorted, for per-unit penalties in increasing order).
     """
     if not isinstance(spec, lae.TrainSpec):

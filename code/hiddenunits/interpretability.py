@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.linalg
+import scipy.stats
 from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
@@ -26,8 +27,12 @@ from hiddenunits.validation import (
     seeded_call,
 )
 
-SEEDS = tuple(range(10))
+SEEDS = tuple(range(20))
 """The seeds of the book's multi-seed experiments on the ReLU classifier."""
+COUNTS = (5, 10, 20, 40)
+"""Sizes of the top-image sets of the book's direction studies (the sensitivity to it)."""
+CONFIDENCE = 0.95
+"""Level of the confidence intervals of :func:`direction_summary`."""
 TEST_FRACTION = 0.25
 """Fraction of the digits held out for testing (``digits_split(TEST_FRACTION, rng=0)``)."""
 TRAIN_EPOCHS = 30
@@ -354,29 +359,51 @@ def direction_studies(seeds: Sequence[int] = SEEDS, count: int = 10,
                               check_int("directions", directions, minimum=1))
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)
 def _direction_studies(seeds: tuple[int, ...], count: int, directions: int
                        ) -> tuple[DirectionStudy, ...]:
     nets = relu_classifiers(seeds)
-    return tuple(_study(net, count, directions, np.random.default_rng(s), s)
+    split = digits_split(TEST_FRACTION, rng=0)
+    return tuple(_study(net, count, directions, np.random.default_rng(s), s, split)
                  for net, s in zip(nets, seeds, strict=True))
 
 
 @lru_cache(maxsize=2)
 def _direction_study(count: int, directions: int, net_seed: int,
                      rng: int | np.random.Generator) -> DirectionStudy:
-    return _study(relu_classifier(rng=net_seed), count, directions, check_rng(rng), net_seed)
+    return _study(relu_classifier(rng=net_seed), count, directions, check_rng(rng), net_seed,
+                  digits_split(TEST_FRACTION, rng=0))
+
+
+def _purities(labels: np.ndarray, classes: int) -> np.ndarray:
+    """:func:`purity` of every column of ``labels`` (count, sets), integers in 0..classes-1."""
+    counts = (labels[:, :, None] == np.arange(classes)).sum(0)  # (sets, classes)
+    return counts.max(1, initial=0) / len(labels)
+
+
+def _top_sets(scores: np.ndarray, count: int) -> np.ndarray:
+    """Row indices of the ``count`` largest entries of each column of ``scores`` (N, sets).
+
+    The same sets as the first ``count`` rows of a stable descending sort (ties go to the
+    lower index), found by a partial sort; a column with a tie at the boundary is sorted.
+    """
+    part = np.argpartition(-scores, count - 1, axis=0)[:count]  # (count, sets), unordered
+    cols = np.arange(scores.shape[1])
+    kth = scores[part, cols].min(0)  # the count-th largest value of each column
+    above = (scores > kth).sum(0)
+    tied = (scores == kth).sum(0)
+    for j in np.flatnonzero(above + tied > count):  # ties straddle the boundary
+        part[:, j] = np.argsort(-scores[:, j], kind="stable")[:count]
+    return part
 
 
 def _top_purities(H: np.ndarray, V: np.ndarray, y: np.ndarray, count: int) -> np.ndarray:
     """Purity of the ``count`` rows of H (N, k) with the largest projection on each row of V."""
-    top = np.argsort(-(H @ V.T), axis=0, kind="stable")[:count]  # (count, directions)
-    return np.array([purity(y[col]) for col in top.T])
+    return _purities(y[_top_sets(H @ V.T, count)], int(y.max()) + 1)
 
 
 def _study(net: Classifier, count: int, directions: int, gen: np.random.Generator,
-           net_seed: int) -> DirectionStudy:
-    split = digits_split(TEST_FRACTION, rng=0)
+           net_seed: int, split) -> DirectionStudy:
     H = hidden_features(net, split.x_test)
     y = split.y_test
     k = H.shape[1]
@@ -385,8 +412,10 @@ def _study(net: Classifier, count: int, directions: int, gen: np.random.Generato
     alive = active_units(H, count)
     unit = _top_purities(H, np.eye(k)[alive], y, count)
     rand = _top_purities(H, V, y, count)
-    sets = np.argsort(gen.random(size=(CHANCE_SETS, len(y))), axis=1)[:, :count]
-    chance = float(np.mean([purity(y[row]) for row in sets]))
+    # the count smallest of N uniform keys: a uniformly random subset (order is irrelevant)
+    keys = gen.random(size=(CHANCE_SETS, len(y)))
+    sets = np.argpartition(keys, count - 1, axis=1)[:, :count]
+    chance = float(_purities(y[sets.T], int(y.max()) + 1).mean())
     unit.setflags(write=False)
     rand.setflags(write=False)
     return DirectionStudy(count, unit, rand, k - len(alive), chance, net_seed)
@@ -398,6 +427,64 @@ def mean_and_standard_error(values: ArrayLike) -> tuple[float, float]:
     if len(values) < 2:
         raise ValueError("a standard error needs at least two values")
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def confidence_interval(values: ArrayLike, level: float = CONFIDENCE) -> tuple[float, float]:
+    """Student's t interval for the mean of ``values`` (a 1-D sample of independent draws).
+
+    ``mean -+ t se`` with ``t`` the ``(1 + level) / 2`` quantile of Student's law with
+    ``n - 1`` degrees of freedom and ``se`` from :func:`mean_and_standard_error`.
+    """
+    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    mean, se = mean_and_standard_error(values)
+    t = float(scipy.stats.t.ppf((1 + level) / 2, len(np.asarray(values)) - 1))
+    return mean - t * se, mean + t * se
+
+
+@dataclass(frozen=True)
+class DirectionSummary:
+    """Direction studies over several seeds for one size of the top-image sets."""
+
+    count: int
+    """Images per direction."""
+    seeds: tuple[int, ...]
+    """The network seeds (one study per seed)."""
+    unit: float
+    """Mean over the seeds of the units' mean purity."""
+    random: float
+    """Mean over the seeds of the random directions' mean purity."""
+    chance: float
+    """Mean over the seeds of the purity of random image sets."""
+    difference: float
+    """Mean over the seeds of :attr:`DirectionStudy.difference` (units minus directions)."""
+    standard_error: float
+    """Standard error of that mean over the seeds."""
+    low: float
+    """Lower end of the Student interval (level ``CONFIDENCE``) for the mean difference."""
+    high: float
+    """Upper end of that interval."""
+    negative: int
+    """Seeds whose difference is negative."""
+
+    @property
+    def t_ratio(self) -> float:
+        """The mean difference in standard errors."""
+        return self.difference / self.standard_error
+
+
+def direction_summary(seeds: Sequence[int] = SEEDS, count: int = 10,
+                      directions: int = 200) -> DirectionSummary:
+    """Summarise :func:`direction_studies` over the seeds: means, interval, sign counts."""
+    studies = direction_studies(seeds, count, directions)
+    diff = np.array([s.difference for s in studies])
+    mean, se = mean_and_standard_error(diff)
+    low, high = confidence_interval(diff)
+    return DirectionSummary(
+        studies[0].count, tuple(s.net_seed for s in studies),
+        float(np.mean([s.unit.mean() for s in studies])),
+        float(np.mean([s.random.mean() for s in studies])),
+        float(np.mean([s.chance for s in studies])), mean, se, low, high,
+        int(np.sum(diff < 0)))
 
 
 # ---------------------------------------------------------------- comparing representations
@@ -456,16 +543,50 @@ def unit_match(H1: ArrayLike, H2: ArrayLike) -> float:
     return float(np.abs(X.T @ Y).max(1).mean())
 
 
-TOP_CANONICAL = 10
-"""The book averages the largest canonical correlations of two ReLU layers over this many."""
+def canonical_variance_shares(H1: ArrayLike, H2: ArrayLike, rtol: float = 1e-10
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical correlations and the share of each side's variance along their variates.
+
+    Returns ``rho`` (r,), descending, and for H1 (N, k1) and H2 (N, k2) the fractions
+    ``||X^T c_i||^2 / ||X||_F^2`` of the centred side's total variance along its canonical
+    variates ``c_i`` (unit vectors in the span of its columns).  The shares of a side add
+    up to one when its columns span at most r dimensions.  Columns and ``rtol`` as in
+    :func:`canonical_correlations`.
+    """
+    X, Y = _centred("H1", H1), _centred("H2", H2)
+    if len(X) != len(Y):
+        raise ValueError(f"H1 and H2 must have the same rows: {len(X)} and {len(Y)}")
+    rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True)
+    Q1 = scipy.linalg.orth(X, rcond=rtol)
+    Q2 = scipy.linalg.orth(Y, rcond=rtol)
+    U, rho, Vt = np.linalg.svd(Q1.T @ Q2)
+    r = len(rho)
+    shares = [np.sum((M.T @ variates) ** 2, axis=0) / np.sum(M ** 2)
+              for M, variates in ((X, Q1 @ U[:, :r]), (Y, Q2 @ Vt[:r].T))]
+    return np.clip(rho, 0.0, 1.0), shares[0], shares[1]
+
+
+def weighted_canonical_correlation(H1: ArrayLike, H2: ArrayLike,
+                                   rtol: float = 1e-10) -> float:
+    """Canonical correlations weighted by the variance along their canonical variates.
+
+    With the shares ``w_i`` of :func:`canonical_variance_shares`, the mean
+    ``sum_i w_i rho_i / sum_i w_i`` of each side, averaged over the two sides.  Directions
+    that carry little variance (noise, nearly dead units) count little, in the spirit of
+    the projection weighting of Morcos et al. (2018).
+    """
+    rho, w1, w2 = canonical_variance_shares(H1, H2, rtol)
+    return float(np.mean([np.sum(w * rho) / np.sum(w) for w in (w1, w2)]))
 
 
 @dataclass(frozen=True)
 class Similarity:
-    """How alike two representations of the same inputs are, by three measures."""
+    """How alike two representations of the same inputs are, by four measures."""
 
     canonical: np.ndarray
     """Canonical correlations, descending (read-only)."""
+    weighted: float
+    """Variance-weighted mean canonical correlation (:func:`weighted_canonical_correlation`)."""
     cka: float
     """Linear CKA."""
     unit_match: float
@@ -473,24 +594,50 @@ class Similarity:
 
 
 def similarity(H1: ArrayLike, H2: ArrayLike) -> Similarity:
-    """Canonical correlations, linear CKA and unit matching of H1 (N, k1) and H2 (N, k2)."""
+    """Canonical correlations (plain and weighted), linear CKA and unit matching.
+
+    ``H1`` (N, k1) and ``H2`` (N, k2) are two representations of the same N inputs.
+    """
     cc = canonical_correlations(H1, H2)
     cc.setflags(write=False)
-    return Similarity(cc, linear_cka(H1, H2), unit_match(H1, H2))
+    return Similarity(cc, weighted_canonical_correlation(H1, H2), linear_cka(H1, H2),
+                      unit_match(H1, H2))
 
 
-def seed_similarities(seeds: Sequence[int] = SEEDS) -> tuple[Similarity, ...]:
-    """:func:`similarity` of the hidden layers of consecutive seeds on the test digits."""
+def initial_features(seed: int, x: ArrayLike, width: int = 32) -> np.ndarray:
+    """relu(W1 x + b1) (N, width) of the untrained network of ``relu_classifier(width, seed)``.
+
+    The first layer of :func:`init_relu_network` drawn from ``seed``, which is where the
+    trained classifier of that seed starts; ``x`` (N, 64).
+    """
+    W1, b1, _, _ = init_relu_network(width, check_seed(seed))
+    x = check_array("x", x, shape=(None, W1.shape[1]))
+    return np.maximum(x @ W1.T + b1, 0.0)
+
+
+def seed_similarities(seeds: Sequence[int] = SEEDS, trained: bool = True
+                      ) -> tuple[Similarity, ...]:
+    """:func:`similarity` of the hidden layers of consecutive seeds on the test digits.
+
+    ``trained=False`` compares the same networks before training
+    (:func:`initial_features`): the baseline that training has to beat.
+    """
     if isinstance(seeds, str) or not isinstance(seeds, Sequence) or len(seeds) < 2:
         raise ValueError("seeds must be a sequence of at least two seeds")
-    return _seed_similarities(tuple(check_seed(s) for s in seeds))
+    if not isinstance(trained, bool):
+        raise ValueError(f"trained must be True or False, got {trained!r}")
+    return _seed_similarities(tuple(check_seed(s) for s in seeds), trained)
 
 
-@lru_cache(maxsize=2)
-def _seed_similarities(seeds: tuple[int, ...]) -> tuple[Similarity, ...]:
-    x = digits_split(TEST_FRACTION, rng=0).x_test
-    H = [hidden_features(net, x) for net in relu_classifiers(seeds)]
-    return tuple(similarity(H[i], H[i + 1]) for i in range(len(H) - 1))
+@lru_cache(maxsize=4)
+def _seed_similarities(seeds: tuple[int, ...], trained: bool) -> tuple[Similarity, ...]:
+    x = digits_split(TEST_FRACTION, rng=0).x_test.astype(np.float64)
+    if trained:
+        H = [hidden_features(net, x) for net in relu_classifiers(seeds)]
+    else:
+        H = [initial_features(s, x) for s in seeds]
+    with threadpool_limits(1, "blas"):
+        return tuple(similarity(H[i], H[i + 1]) for i in range(len(H) - 1))
 
 
 def active_units(H: ArrayLike, count: int) -> list[int]:

@@ -268,6 +268,24 @@ def _train(spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------- hidden units
+def hidden_codes(spec: TrainSpec = TrainSpec(), trained: bool = True) -> np.ndarray:
+    """The hidden units h = A x of the centred digits, (N, k), after training or before.
+
+    ``trained``: the encoder at the end of ``spec`` (:func:`train`); otherwise its initial
+    encoder (:func:`init_factors`).
+    """
+    if not isinstance(spec, TrainSpec):
+        raise ValueError(f"spec must be a TrainSpec, got {type(spec).__name__}")
+    if not isinstance(trained, bool):
+        raise ValueError(f"trained must be True or False, got {trained!r}")
+    x = _digits_centred()
+    if trained:
+        A = train(spec)[0]
+    else:
+        A = init_factors(spec.k, x.shape[1], spec.seed, spec.law, spec.init_scale)[0]
+    return x @ A.T
+
+
 def unit_component_correlations(A: ArrayLike, C: ArrayLike, k: int | None = None) -> np.ndarray:
     """corr(h_i, s_j) for hidden units h = A x and principal scores s_j = u_j^T x: (k_A, k)."""
     A = check_array("A", A, ndim=2)

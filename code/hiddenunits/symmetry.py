@@ -1,6 +1,6 @@
 """The symmetry group of a linear hidden layer and what training does with it.
 
-For a loss that depends on a product, L(A, B) = l(B A), every invertible G (k, k) acts by
+For a loss that depends on a product, L(A, B) = Lbar(B A), every invertible G (k, k) acts by
 G.(A, B) = (G A, B G^{-1}) and leaves L unchanged.  Orthogonal P act as isometries of
 parameter space, so gradients and gradient-based trajectories rotate with them; general
 G do not.  A ReLU between the layers leaves only permutations times positive scalings.
@@ -358,8 +358,8 @@ def stabiliser_run(model: str = "relu", tied: int = 2, tie_outgoing: bool = True
     """Train from an initialisation whose hidden units 1..``tied`` are equal.
 
     ``relu``: the digit classifier from PyTorch's default law
-    (:func:`~hiddenunits.interpretability.init_relu_network`),
-    then units 2..tied copied from unit 1, trained by minibatch SGD for
+    (:func:`~hiddenunits.interpretability.init_relu_network`), then units 2..tied copied
+    from unit 1, trained by minibatch SGD for
     ``STABILISER_EPOCHS`` epochs (``method`` must be ``gd``).  ``linear``: the digits
     autoencoder with k = 4 from a Gaussian law with PyTorch's variance, tied the same way,
     trained for ``STABILISER_STEPS`` full-batch steps of ``gd`` (step 0.2) or ``nesterov``

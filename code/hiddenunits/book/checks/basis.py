@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
+import scipy.linalg
+import scipy.special
 import sympy as sp
 import torch
 from scipy import stats
@@ -31,7 +33,7 @@ from hiddenunits.book.claims import claim, variant
 
 # --------------------------------------------------------------------------- symbolic tools
 def matrix_symbols() -> tuple[sp.MatrixSymbol, ...]:
-    """SymPy matrix symbols of any sizes: A (k, n), B (m, k), G, P (k, k), E = grad l (m, n)."""
+    """SymPy matrix symbols of any sizes: A (k, n), B (m, k), G, P (k, k), E = grad Lbar (m, n)."""
     k, n, m = sp.symbols("k n m", integer=True, positive=True)
     return (sp.MatrixSymbol("A", k, n), sp.MatrixSymbol("B", m, k), sp.MatrixSymbol("G", k, k),
             sp.MatrixSymbol("P", k, k), sp.MatrixSymbol("E", m, n))
@@ -54,9 +56,9 @@ CHAIN_RULE_SIZE = 2
 
 @functools.cache
 def chain_rule_residual() -> int:
-    """Symbolic: d/dA l(BA) = B^T E and d/dB l(BA) = E A^T with E = grad l(BA).
+    """Symbolic: d/dA Lbar(B A) = B^T E and d/dB Lbar(B A) = E A^T with E = grad Lbar(B A).
 
-    Checked entrywise for k = n = m = 2 (``CHAIN_RULE_SIZE``) and a generic cubic loss l;
+    Checked entrywise for k = n = m = 2 (``CHAIN_RULE_SIZE``) and a generic cubic loss Lbar;
     returns the number of entries that SymPy does not reduce to zero.
     """
     s = CHAIN_RULE_SIZE
@@ -83,7 +85,7 @@ Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.
 
 def cross_entropy_loss(A: torch.Tensor, B: torch.Tensor, X: torch.Tensor,
                        y: torch.Tensor) -> torch.Tensor:
-    """l(B A): the mean softmax cross-entropy of the logits B A X (N, m) for labels y."""
+    """Lbar(B A): the mean softmax cross-entropy of the logits B A X (N, m) for labels y."""
     return torch.nn.functional.cross_entropy((B @ A @ X).T, y)
 
 
@@ -160,25 +162,79 @@ def is_isometry(G: np.ndarray, n: int = 2, m: int = 2) -> bool:
     return bool(np.all(np.abs(s - 1.0) <= 1e-12))
 
 
+ORBIT_TIMES = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
+"""Values of s at which the check of prop-orbit-invariance evaluates the loss on the orbits."""
+
+
+@functools.cache
+def _orbit_points() -> tuple[tuple[Callable, np.ndarray, np.ndarray, tuple[np.ndarray, ...]], ...]:
+    """(loss, A, B, generators) at which the loss is followed along orbits.
+
+    The trained digits autoencoder (k = 4) with the loss L of eq. (eq-basis-lae-loss), and
+    the three cross-entropy problems of ``AUTOGRAD_SHAPES``; for each, a random unit-norm
+    skew-symmetric Omega (rotations e^{s Omega}) and a random unit-norm X (e^{s X}, in GL(k)).
+    """
+    rng = np.random.default_rng(16)
+    C = lae.digits_covariance()
+    A, B, _ = lae.train(lae.TrainSpec())
+    points = [(lambda A_, B_: lae.loss_unchecked(A_, B_, C), A, B)]
+    for A_, B_, X, y, _, _ in _problems():
+        def ce(A2, B2, X=X, y=y):  # the cross-entropy of cross_entropy_loss, in NumPy
+            logits = (B2 @ A2 @ X).T  # (N, m)
+            return float(np.mean(scipy.special.logsumexp(logits, axis=1)
+                                 - logits[np.arange(len(y)), y]))
+        points.append((ce, A_, B_))
+    out = []
+    for loss, A_, B_ in points:
+        k = len(A_)
+        W = rng.normal(size=(k, k))
+        skew = (W - W.T) / np.linalg.norm(W - W.T)
+        X = rng.normal(size=(k, k))
+        out.append((loss, A_, B_, (skew, X / np.linalg.norm(X))))
+    return tuple(out)
+
+
+def orbit_loss_change(decoder: Callable = lambda G, G_inv: G_inv) -> float:
+    """The largest relative change of the loss along orbits: the loss evaluated, not simplified.
+
+    ``|L(G A, B decoder(G)) - L(A, B)| / |L(A, B)|`` at the trained digits autoencoder and
+    the three cross-entropy problems, for ``G = e^{s Omega}`` (a rotation) and
+    ``G = e^{s X}`` (a general invertible matrix), s in ``ORBIT_TIMES``.
+    """
+    worst = 0.0
+    for loss, A, B, generators in _orbit_points():
+        L0 = loss(A, B)
+        for M in generators:
+            for s in ORBIT_TIMES:
+                G = scipy.linalg.expm(s * M)
+                L = loss(G @ A, B @ decoder(G, np.linalg.inv(G)))
+                worst = max(worst, abs(L - L0) / abs(L0))
+    return worst
+
+
 @claim("prop-orbit-invariance",
        statement="L(G A, B G^-1) = L(A, B) for all G in GL(k); T_G is an isometry iff G is "
                  "orthogonal",
        math=r"$L(GA, BG^{-1}) = L(A, B)$ for all $G \in \mathrm{GL}(k)$; $T_G$ is an "
             r"isometry if and only if $G \in \mathrm{O}(k)$",
-       method="symbolic", tolerance=0.0,
+       method="numeric", tolerance=1e-12,
        variants=[variant("B G^T instead of B G^-1", decoder=lambda G, G_inv: G.T),
                  variant("T_G is an isometry iff |det G| = 1",
                          isometry=lambda G: abs(abs(np.linalg.det(G)) - 1.0) <= 1e-12)])
 def check_orbit_invariance(decoder: Callable = lambda G, G_inv: G_inv,
                            isometry: Callable[[np.ndarray], bool] = _orthogonal) -> float:
-    """Failures of (a) and (b): symbolic for all sizes, plus an enumeration for 'only if'.
+    """Failures of (a) and (b), plus the largest relative change of the loss along orbits.
 
-    Part (a): SymPy reduces (B decoder(G)) (G A) - B A to zero for matrix symbols of any
-    size.  Part (b): SymPy reduces ||PA||^2 + ||BP^T||^2 - ||A||^2 - ||B||^2 to zero given
-    P^T P = I; then, for eleven invertible 3 x 3 matrices (orthogonal ones, a shear and a
-    diagonal of determinant 1, scalings, a random G), 'T_G preserves norms' (all singular
-    values of its matrix equal to 1) is compared with ``isometry(G)``; each disagreement
-    counts one.
+    Part (a): SymPy reduces ``(B decoder(G)) (G A) - B A`` to zero for matrix symbols of any
+    size; then the loss itself is evaluated along orbits (:func:`orbit_loss_change`: the
+    trained digits autoencoder and three cross-entropy problems, rotations and general
+    ``G = e^{s X}``, s between -2 and 2).  Part (b): SymPy reduces
+    ``||PA||^2 + ||BP^T||^2 - ||A||^2 - ||B||^2`` to zero given ``P^T P = I``; then, for
+    eleven invertible 3 x 3 matrices (orthogonal ones, a shear and a diagonal of determinant
+    1, scalings, a random G), "T_G preserves norms" (all singular values of its matrix equal
+    to 1) is compared with ``isometry(G)``; each disagreement counts one.  The loss changes
+    along an orbit by round-off, amplified by the condition number of G (at most e^4 here):
+    ~1e-14; 1e-12 leaves room for that.
     """
     A, B, G, P, _ = matrix_symbols()
     tr = sp.Trace
@@ -187,7 +243,7 @@ def check_orbit_invariance(decoder: Callable = lambda G, G_inv: G_inv,
     iso = (tr((P @ A).T @ (P @ A)) + tr((B @ P.T) @ (B @ P.T).T) - tr(A.T @ A) - tr(B @ B.T))
     failures += float(not symbolic_zero(iso, orthogonal=P))
     failures += sum(is_isometry(M) != bool(isometry(M)) for M in isometry_test_matrices())
-    return failures
+    return failures + orbit_loss_change(decoder)
 
 
 # --------------------------------------------------------------------------- gradients
@@ -216,13 +272,13 @@ def check_gradient_equivariance(law: Callable = _contragredient,
     Autograd: ``loss`` (by default the cross-entropy of x -> B A x; three shapes); the
     gradient at G.theta (G Gaussian) against ``law`` applied to the gradient at theta, and
     the gradient at P.theta (P Haar) against P.grad L(theta), relative to the gradient's
-    norm.  The symbolic part assumes L = l(B A); the autograd part does not.  The error of
+    norm.  The symbolic part assumes L = Lbar(B A); the autograd part does not.  The error of
     a true law is round-off amplified by cond(G) (~1e-15); 1e-10 leaves room for that.
     """
     A, B, G, _, E = matrix_symbols()
     hA, hB = law(G, G.I, B.T @ E, E @ A.T)
     failures = chain_rule_residual() + _orthogonal_law_failures()
-    # at G.theta the product, hence E = grad l(B A), is unchanged (checked above)
+    # at G.theta the product, hence E = grad Lbar(B A), is unchanged (checked above)
     failures += not symbolic_zero((B @ G.I).T @ E - hA)
     failures += not symbolic_zero(E @ (G @ A).T - hB)
     worst = 0.0
@@ -403,7 +459,7 @@ def check_gradient_orthogonal(identity: Callable = lambda A, B, gA, gB: gA @ A.T
     """Symbolic failures plus the largest relative autograd residual of ``identity``.
 
     Symbolic: the chain rule (k = n = m = 2), then ``identity`` at g_A = B^T E, g_B = E A^T
-    for matrix symbols of any size (this assumes L = l(B A)).  Autograd: the residual for
+    for matrix symbols of any size (this assumes L = Lbar(B A)).  Autograd: the residual for
     ``loss`` (by default the cross-entropy of x -> B A x; three shapes), relative to
     ||g_A|| ||A|| + ||B|| ||g_B||; round-off ~1e-16.
     """
@@ -419,12 +475,41 @@ def check_gradient_orthogonal(identity: Callable = lambda A, B, gA, gB: gA @ A.T
 
 # --------------------------------------------------------------------------- balancedness
 MIDPOINT_STEP = 0.2
+RK4_STEPS = (0.1, 0.05, 0.025)
+"""Steps of the Runge-Kutta 4 part of the check of thm-balancedness-flow."""
+RK4_MIN_ORDER = 3.5
+"""Smallest observed order of the Runge-Kutta 4 drift that the check accepts as 'vanishes'."""
 
 
 @functools.cache
 def _midpoint_run(setup: bal.FlowSetup) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Start and end of the implicit-midpoint integration (h = 0.2) of a flow setup."""
     return bal.start(setup), bal.midpoint(setup, MIDPOINT_STEP)
+
+
+@functools.cache
+def _rk4_ends(setup: bal.FlowSetup) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The end of the Runge-Kutta 4 integration for every step of ``RK4_STEPS``."""
+    return tuple(bal.rk4(setup, h) for h in RK4_STEPS)
+
+
+def rk4_drift_order(quantity: Callable = bal.balancedness, weight_decay: float = 0.0
+                    ) -> tuple[tuple[float, ...], float]:
+    """Relative change of ``quantity`` over [0, 10] under Runge-Kutta 4, and its order in h.
+
+    One relative change per step of ``RK4_STEPS``, and the least-squares slope of their
+    logarithms against log h (infinite if a change is exactly zero).  A quantity that the
+    flow conserves changes only by the method's error, of order 4; one that the flow
+    changes tends to its true change, of order 0.
+    """
+    setup = bal.FlowSetup(weight_decay=weight_decay)
+    A0, B0 = bal.start(setup)
+    Q0 = quantity(A0, B0)
+    drifts = tuple(float(np.linalg.norm(quantity(A, B) - Q0) / np.linalg.norm(Q0))
+                   for A, B in _rk4_ends(setup))
+    if min(drifts) == 0.0:
+        return drifts, math.inf
+    return drifts, bal.order(RK4_STEPS, drifts)
 
 
 @claim("thm-balancedness-flow",
@@ -438,16 +523,21 @@ def _midpoint_run(setup: bal.FlowSetup) -> tuple[tuple[np.ndarray, np.ndarray], 
                          weight_decay=0.01)])
 def check_balancedness_flow(quantity: Callable = bal.balancedness,
                             weight_decay: float = 0.0) -> float:
-    """Relative change of ``quantity`` over t in [0, 10], implicit midpoint rule, h = 0.2.
+    """Relative change of ``quantity`` over t in [0, 10] (implicit midpoint rule, h = 0.2),
+    plus one if its Runge-Kutta 4 change does not vanish at order >= 3.5.
 
     The midpoint rule changes a quadratic quantity by h times its flow derivative at the
     midpoint, so it measures dQ/dt directly, with no truncation error.  What remains for a
     conserved Q is round-off, about 1e-16 relative per step and per fixed-point solve, over
-    50 steps: ~1e-14.  1e-11 leaves room for that.
+    50 steps: ~1e-14.  1e-11 leaves room for that.  The second part uses an integrator that
+    conserves nothing: with steps ``RK4_STEPS`` the change of a conserved Q is RK4's
+    truncation error, observed order ~4 (:func:`rk4_drift_order`), while a Q that the flow
+    changes gives order ~0; the threshold 3.5 allows for the pre-asymptotic regime.
     """
     (A0, B0), (AT, BT) = _midpoint_run(bal.FlowSetup(weight_decay=weight_decay))
     Q0, QT = quantity(A0, B0), quantity(AT, BT)
-    return float(np.linalg.norm(QT - Q0) / np.linalg.norm(Q0))
+    _, observed = rk4_drift_order(quantity, weight_decay)
+    return float(np.linalg.norm(QT - Q0) / np.linalg.norm(Q0)) + float(observed < RK4_MIN_ORDER)
 
 
 STEP_SIZES = (0.05, 0.5)
@@ -469,7 +559,7 @@ def check_balancedness_step(change: Callable = lambda gA, gB, eta: eta**2 * (
     """Symbolic failures plus the largest relative autograd error of ``change``.
 
     Symbolic: D(A - eta g_A, B - eta g_B) - D(A, B) - change(...) for matrix symbols of any
-    size (with g_A = B^T E, g_B = E A^T, that is L = l(B A)), and the chain rule.
+    size (with g_A = B^T E, g_B = E A^T, that is L = Lbar(B A)), and the chain rule.
     Autograd: one step of size 0.05 and 0.5 on ``loss`` (by default the cross-entropy of
     x -> B A x; three shapes); the error is relative to ||A||^2 + ||B||^2, the scale of D's
     round-off (~1e-16).
@@ -543,20 +633,38 @@ def _test_points() -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
     return tuple(points)
 
 
+@functools.cache
+def general_minimiser_hessian() -> tuple[int, float]:
+    """(kernel dimension, rho_min / ||H||) of the Hessian at the first minimiser test point.
+
+    That point is (G U_k^T + Z Pi_0, U_k G^-1) with Gaussian G and Z (``_test_points``).
+    """
+    C = lae.digits_covariance()
+    _, A, B = next(p for p in _test_points() if p[0] == "minimiser")
+    ev = np.linalg.eigvalsh(lae.hessian(A, B, C))
+    scale = float(np.abs(ev).max())
+    return int(np.sum(np.abs(ev) <= KERNEL_RTOL * scale)), float(ev.min() / scale)
+
+
 @claim("thm-baldi-hornik",
        statement="min L = 1/2 sum_{i>k} lambda_i, attained exactly on A Pi_R = G U_k^T, "
                  "B = U_k G^-1 (one GL(k)-orbit if C is invertible); (U_S^T, U_S) are "
-                 "saddles: curvature <= (lambda_i - lambda_j)/2 and >= lambda_1",
+                 "saddles: curvature <= (lambda_i - lambda_j)/2 and >= lambda_1; at a "
+                 "minimiser H >= 0 with a kernel of dimension k^2 + k (n - rank C)",
        math=r"$\min L = \frac12\sum_{i>k}\lambda_i$, attained exactly where "
             r"$A\Pi_R = GU_k^\top$, $B = U_kG^{-1}$ (one $\mathrm{GL}(k)$-orbit if $C$ is "
             r"invertible); at $(U_S^\top, U_S)$ the Hessian has "
-            r"$\lambda_{\min} \le \frac12(\lambda_i - \lambda_j)$ and "
-            r"$\lambda_{\max} \ge \lambda_1$",
+            r"$\rho_{\min} \le \frac12(\lambda_i - \lambda_j)$ and "
+            r"$\rho_{\max} \ge \lambda_1$; at a minimiser $H \succeq 0$ with a kernel of "
+            r"dimension $k^2 + k(n - \operatorname{rank} C)$",
        method="numeric", tolerance=1e-10,
        variants=[variant("minimum 1/2 sum_{i >= k} lambda_i (off by one)",
                          minimum=lambda lam, k: 0.5 * float(lam[k - 1:].sum())),
-                 variant("the minimisers form one O(k)-orbit (dimension k(k-1)/2)",
+                 variant("the minimisers form one O(k)-orbit (kernel of dimension "
+                         "k(k-1)/2 + k(n - rank C))",
                          minimiser_dimension=lambda k, n, r: k * (k - 1) // 2 + k * (n - r)),
+                 variant("the Hessian's kernel at a minimiser has dimension k^2 (the null "
+                         "directions of C forgotten)", minimiser_dimension=lambda k, n, r: k * k),
                  variant("curvature bound lambda_i - lambda_j (factor 1/2 dropped)",
                          saddle_bound=lambda li, lj: li - lj),
                  variant("largest curvature at least 2 lambda_1 at every critical point",
@@ -568,16 +676,18 @@ def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].su
     """Largest error of the statement on the digits autoencoder (k = 4).
 
     (a) L* = ``minimum``: |L - L*| / L* on four points of the claimed set of minimisers,
-    and the shortfall max(0, L* - L) / L* at random and trained points; the dimension of
-    the set of minimisers, k^2 + k (n - rank C) by the theorem, against the dimension of
-    the Hessian's kernel at (U_k^T, U_k) (eigenvalues below 1e-10 ||H||), for the digits
-    (n = 64, rank 61) and for the digits in a basis of the range of C (invertible, so one
-    GL(k)-orbit: k^2 = 16); each unit of dimension mismatch counts one.
+    and the shortfall max(0, L* - L) / L* at random and trained points.
     (b) At the 15 critical points with S a 4-subset of the top six components: the
-    gradient norm, max(0, lambda_min(H) - min_{i in S, j not in S} ``saddle_bound``),
-    max(0, ``rising_bound`` - lambda_max(H)), and a positive semi-definite Hessian at
-    S = {1..4}.  Exact arithmetic gives 0; the Hessians' entries are of order 1, so float64
-    leaves ~1e-15.  1e-10 leaves room for that.
+    gradient norm, max(0, rho_min(H) - min_{i in S, j not in S} ``saddle_bound``) and
+    max(0, ``rising_bound`` - rho_max(H)), rho the Hessian's eigenvalues.
+    (c) At (U_k^T, U_k) and at a general minimiser (G U_k^T + Z Pi_0, U_k G^-1):
+    max(0, -rho_min(H)) (relative to ||H|| at the general one), and the dimension of the
+    Hessian's kernel (eigenvalues below 1e-10 ||H||) against ``minimiser_dimension``, the
+    dimension of the set of minimisers of (a) (k^2 + k (n - rank C)), for the digits
+    (n = 64, rank 61) and, at (U_k^T, U_k), for the digits in a basis of the range of C
+    (invertible, so one GL(k)-orbit: k^2 = 16); each unit of dimension mismatch counts one.
+    Exact arithmetic gives 0; the Hessians' entries are of order 1, so float64 leaves
+    ~1e-15.  1e-10 leaves room for that.
     """
     C = lae.digits_covariance()
     lam, _ = lae.pca(C)
@@ -589,6 +699,9 @@ def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].su
                       else max(0.0, L_star - L) / L_star)
     errors += [abs(measured - minimiser_dimension(k, n, r))
                for k, n, r, measured in minimiser_kernel_dimensions()]
+    kernel, lowest = general_minimiser_hessian()
+    k, n, r, _ = minimiser_kernel_dimensions()[0]
+    errors += [abs(kernel - minimiser_dimension(k, n, r)), max(0.0, -lowest)]
     for cp in lae.critical_points(K, TOP):
         errors.append(cp.grad_norm)
         errors.append(max(0.0, cp.min_eig - min(saddle_bound(li, lj) for li, lj in cp.gaps)))
@@ -696,7 +809,7 @@ def _decay_starts() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
 def check_decay_balanced(gamma: float = DECAY, penalty: Callable = _weight_penalty) -> float:
     """Symbolic failures plus max(||D||, ||grad F||) / (||A||^2 + ||B||^2) at critical points.
 
-    Symbolic: (grad_A F) A^T - B^T (grad_B F) = gamma D for F = l(B A) + ``penalty`` (matrix
+    Symbolic: (grad_A F) A^T - B^T (grad_B F) = gamma D for F = Lbar(B A) + ``penalty`` (matrix
     symbols of any size), so that grad F = 0 forces gamma D = 0.  Numeric: gradient descent
     (step 0.5, 1500 steps) on the digits autoencoder plus ``penalty`` from two unbalanced
     points, a minimiser G.(U_k^T, U_k) of L (||D|| of order 1) and a Gaussian

@@ -170,18 +170,22 @@ def fig_relu_symmetry(rng: int = 0) -> Figure:
     return fig
 
 
+TOP_IMAGES = 8
+"""Images shown per direction in :func:`fig_top_activations`."""
+
+
 @figure
 def fig_top_activations(rng: int = 0) -> Figure:
-    """Top-activating test digits for four hidden units and four random directions."""
+    """The ``TOP_IMAGES`` top test digits for four hidden units and four random directions."""
     net = ip.relu_classifier()
     split = digits_split(TEST_FRACTION, rng=0)
     H = ip.hidden_features(net, split.x_test)
     k = H.shape[1]
     V = check_rng(rng).normal(size=(4, k))
     V /= np.linalg.norm(V, axis=1, keepdims=True)
-    rows = [(np.eye(k)[i], f"unit $e_{{{i + 1}}}$") for i in ip.active_units(H, 8)[:4]]
+    cols = TOP_IMAGES
+    rows = [(np.eye(k)[i], f"unit $e_{{{i + 1}}}$") for i in ip.active_units(H, cols)[:4]]
     rows += [(v, f"random $d_{{{j + 1}}}$") for j, v in enumerate(V)]
-    cols = 8
     images = [[split.x_test[i].reshape(8, 8) for i in ip.top_activating(H, v, cols)]
               for v, _ in rows]
     fig, ax = new_figure(width=5.0, height=5.2)
@@ -196,4 +200,24 @@ def fig_top_activations(rng: int = 0) -> Figure:
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
+    return fig
+
+
+@figure
+def fig_canonical_spectra() -> Figure:
+    """All canonical correlations between the ReLU layers of consecutive seeds."""
+    fig, ax = new_figure(height=3.2)
+    classes = len(ip.relu_classifiers()[0].b2)
+    for trained, color, label in ((True, "blue", "trained"),
+                                  (False, "orange", "at initialisation")):
+        for j, sim in enumerate(ip.seed_similarities(trained=trained)):
+            ax.plot(np.arange(1, len(sim.canonical) + 1), sim.canonical, color=COLORS[color],
+                    lw=0.8, alpha=0.5, marker=".", ms=3,
+                    label=f"pairs of networks {label}" if j == 0 else None)
+    ax.axvline(classes + 0.5, color=COLORS["grey"], ls=":", lw=1,
+               label=f"{classes} classes (rows of $W_2$)")
+    ax.set_xlabel("index $i$ of the canonical correlation (descending)")
+    ax.set_ylabel(r"canonical correlation $\rho_i$")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="lower left")
     return fig

@@ -1,12 +1,10 @@
 """Tables of chapter 1, "Linear hidden units have no privileged basis" (MyST/LaTeX cells).
 
-Each ``*_rows`` function returns ``(headers, rows)``; :func:`show` displays such a table with a
-caption and a label, numbered like the figures ("Table 1.2").
+Each ``*_rows`` function returns ``(headers, rows)``; the chapter displays them with
+:func:`hiddenunits.book.notebook.show_table`, with a caption and a label.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -15,28 +13,9 @@ from hiddenunits import interpretability as ip
 from hiddenunits import linear_autoencoder as lae
 from hiddenunits import symmetry as sym
 from hiddenunits.book.claims import latex_number
-from hiddenunits.book.notebook import markdown_table
 from hiddenunits.validation import check_int
 
 Table = tuple[list[str], list[list[str]]]
-
-
-def captioned(headers: Sequence[str], rows: Sequence[Sequence[object]], caption: str,
-              name: str) -> str:
-    """A MyST ``{table}`` directive: the pipe table with ``caption``, labelled ``name``."""
-    if not caption.strip() or "\n" in caption:
-        raise ValueError("a table needs a one-line caption")
-    if not name.startswith("tab-"):
-        raise ValueError(f"table labels start with 'tab-', got {name!r}")
-    return f"```{{table}} {caption}\n:name: {name}\n\n{markdown_table(headers, rows)}\n```"
-
-
-def show(headers: Sequence[str], rows: Sequence[Sequence[object]], *, caption: str,
-         name: str) -> None:
-    """Display a captioned, numbered table in a chapter (rendered as MyST)."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(captioned(headers, rows, caption, name)))
 
 
 def _m(x: float, digits: int = 2) -> str:
@@ -59,9 +38,9 @@ def trajectory_rows(steps: int = sym.COMPARE_STEPS) -> Table:
 
 def critical_rows(k: int = 4, top: int = 6) -> Table:
     """The critical points (U_S^T, U_S) of the digits autoencoder, with 1-based index sets."""
-    headers = ["$S$", "$L$", r"$\Vert\nabla L\Vert$", r"$\lambda_{\min}(H)$",
+    headers = ["$S$", "$L$", r"$\Vert\nabla L\Vert$", r"$\rho_{\min}(H)$",
                r"$\min_{i \in S, j \notin S} (\lambda_i - \lambda_j)/2$",
-               r"$\lambda_{\max}(H)$"]
+               r"$\rho_{\max}(H)$"]
     points = lae.critical_points(k, top)
     rows = [["$\\{" + ",".join(str(i + 1) for i in cp.S) + "\\}$", f"${cp.loss:.4f}$",
              _m(cp.grad_norm), _m(cp.min_eig, 3),
@@ -89,28 +68,64 @@ def spectrum_rows() -> Table:
     return headers, rows
 
 
+LINEAR_SEEDS = tuple(range(6))
+"""Seeds of the linear autoencoders compared in :func:`similarity_rows`."""
+HIGH_CANONICAL = 0.9
+"""The chapter counts the canonical correlations above this value."""
+
+
+def similarities() -> dict[str, tuple[ip.Similarity, ...]]:
+    """Seed-to-seed similarities of four hidden layers, trained and at initialisation.
+
+    The linear autoencoder (k = 4, :class:`~hiddenunits.linear_autoencoder.TrainSpec`
+    defaults, seeds ``LINEAR_SEEDS``, codes of all the digits) and the ReLU classifier
+    (``interpretability.SEEDS``, test digits); consecutive seeds are compared.
+    """
+    out = {}
+    for trained in (True, False):
+        codes = [lae.hidden_codes(lae.TrainSpec(seed=s), trained) for s in LINEAR_SEEDS]
+        out[f"linear, {'trained' if trained else 'initial'}"] = tuple(
+            ip.similarity(codes[i], codes[i + 1]) for i in range(len(codes) - 1))
+        out[f"relu, {'trained' if trained else 'initial'}"] = ip.seed_similarities(
+            trained=trained)
+    return out
+
+
+def _mean_se(values) -> str:
+    m, se = ip.mean_and_standard_error(np.asarray(values, dtype=np.float64))
+    return f"${m:.3f} \\pm {se:.3f}$"
+
+
 def similarity_rows() -> Table:
-    """Seed-to-seed similarity of hidden layers: unit matching against CCA and CKA."""
-    study = lae.unit_study()
-    sims = ip.seed_similarities()
-    top = ip.TOP_CANONICAL
+    """Unit matching against canonical correlations and CKA, trained and untrained."""
+    sims = similarities()
+    width = len(ip.relu_classifiers()[0].b1)
+    names = {"linear, trained": f"linear autoencoder ($k = {lae.TrainSpec().k}$), trained",
+             "linear, initial": "the same at initialisation",
+             "relu, trained": f"ReLU classifier (${width}$ units), trained",
+             "relu, initial": "the same at initialisation"}
+    headers = ["Hidden layers", "Pairs", "Unit matching",
+               "Canonical correlations: mean", "variance-weighted mean", "Linear CKA"]
+    rows = [[names[key], f"${len(pairs)}$", _mean_se([p.unit_match for p in pairs]),
+             _mean_se([p.canonical.mean() for p in pairs]),
+             _mean_se([p.weighted for p in pairs]), _mean_se([p.cka for p in pairs])]
+            for key, pairs in ((k, sims[k]) for k in names)]
+    return headers, rows
 
-    def mean_se(values):
-        m, se = ip.mean_and_standard_error(np.asarray(values, dtype=np.float64))
-        return f"${latex_number(m, 2)} \\pm {latex_number(se, 2)}$"
 
-    headers = ["Hidden layer", "Pairs of seeds", "Unit matching",
-               "Canonical correlations", "Linear CKA"]
-    rows = [
-        [f"linear autoencoder, $k = {study.k}$", f"${len(study.unit_unit)}$",
-         mean_se(study.unit_unit),
-         "one minus the smallest: " + mean_se([1 - c for c in study.canonical_min]),
-         "one minus CKA: " + mean_se([1 - c for c in study.cka])],
-        [f"ReLU classifier, ${len(ip.relu_classifiers()[0].b1)}$ units",
-         f"${len(sims)}$", mean_se([s.unit_match for s in sims]),
-         f"mean of the top {top}: " + mean_se([s.canonical[:top].mean() for s in sims]),
-         mean_se([s.cka for s in sims])],
-    ]
+def direction_rows() -> Table:
+    """The direction studies for every top-set size of ``interpretability.COUNTS``."""
+    headers = ["Top images", "Units", "Random directions", "Random image sets",
+               "Units minus random directions", f"{100 * ip.CONFIDENCE:g}% interval",
+               "In standard errors"]
+    rows = []
+    for count in ip.COUNTS:
+        s = ip.direction_summary(count=count)
+        rows.append([f"${count}$", f"${s.unit:.3f}$", f"${s.random:.3f}$",
+                     f"${s.chance:.3f}$",
+                     f"${s.difference:.3f} \\pm {s.standard_error:.3f}$",
+                     f"$[{s.low:.3f}, {s.high:.3f}]$",
+                     f"${s.t_ratio:.1f}$"])
     return headers, rows
 
 
@@ -125,8 +140,7 @@ def published_rows(trajectory_error: float) -> Table:
                 for name in ("Adam", "RMSProp", "Adagrad")}
     table = bal.drift_table()
     hs = bal.STEPS
-    studies = ip.direction_studies()
-    diff, diff_se = ip.mean_and_standard_error([s.difference for s in studies])
+    summaries = [ip.direction_summary(count=c) for c in ip.COUNTS]
     kunin = bal.decay_run(bal.DECAY_RUNS["uniform decay"])
     bao = bal.decay_run(bal.DECAY_RUNS["per-unit decay"])
     bao_long = bal.decay_run(bal.DECAY_RUNS["per-unit decay, longer"])
@@ -166,8 +180,12 @@ def published_rows(trajectory_error: float) -> Table:
          f"${bao_long.spec.steps}$"],
         ["{cite:t}`szegedy2014intriguing`", "MNIST: top images of random directions as "
          "coherent as those of units",
-         f"digits, ${len(studies)}$ seeds: purity of units minus purity of random directions "
-         f"${latex_number(diff, 2)} \\pm {latex_number(diff_se, 2)}$ (mean $\\pm$ standard "
-         "error)"],
+         f"digits, ${len(summaries[0].seeds)}$ seeds, top sets of "
+         + ", ".join(f"${s.count}$" for s in summaries)
+         + " images: purity of units minus purity of random directions between "
+         f"${min(s.difference for s in summaries):.3f}$ and "
+         f"${max(s.difference for s in summaries):.3f}$, {100 * ip.CONFIDENCE:g}% intervals "
+         "within "
+         f"$[{min(s.low for s in summaries):.3f}, {max(s.high for s in summaries):.3f}]$"],
     ]
     return ["Source", "Published (qualitative)", "Reproduced here"], rows
