@@ -378,7 +378,7 @@ def check_ssu_free_energy(gap: float = ssu.PSI_GAP,
 SSU_MODELS = (
     # two units of norm 0.9, 30 degrees apart: every |w_j|^2 = 0.81 but kappa = 1.51
     ((0.9, 0.9 * math.cos(math.pi / 6)), (0.0, 0.9 * math.sin(math.pi / 6))),
-    # opposite units: sigma_max(W)^2 = 1.62 but only one is ever on, kappa = 0.81
+    # opposite units: ||W||_op^2 = 1.62 but only one is ever on, kappa = 0.81
     ((0.9, -0.9), (0.0, 0.0)),
     # one unit of norm 1.2 (kappa = 1.44) and a weak one
     ((1.2, 0.0), (0.0, -0.5)),
@@ -386,7 +386,7 @@ SSU_MODELS = (
     ((0.5, 0.3, -0.7), (0.5, -0.6, 0.1)),
     # near the threshold (zero biases, so that the quadratic decides by radius 30):
     # two units 60 degrees apart with kappa = 1.5 a^2 = 0.95, and a third, opposite to
-    # their bisector, that is off where they are on (sigma_max(W)^2 > 1)
+    # their bisector, that is off where they are on (||W||_op^2 > 1)
     ((0.7958224257542215, 0.3979112128771107, -0.6892024376045111),
      (0.0, 0.6892024376045111, -0.3979112128771108)),
     # the same with kappa = 1.05, just above the threshold
@@ -438,7 +438,7 @@ def _ssu_growth() -> tuple[tuple[np.ndarray, float], ...]:
             r"$\kappa(W) = \max_{\lVert u\rVert = 1} \lVert \max(0, W^\top u)\rVert^2 < 1$ "
             r"and improper if $\kappa(W) > 1$",
        method="numeric", tolerance=1e-6,
-       variants=[variant("normalisable iff sigma_max(W) < 1 (the condition for linear "
+       variants=[variant("normalisable iff ||W||_op < 1 (the condition for linear "
                          "hidden units)",
                          proper=lambda W: np.linalg.norm(W, 2) ** 2 < 1.0),
                  variant("normalisable iff every |W_:j| < 1 (one unit at a time)",
