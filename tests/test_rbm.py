@@ -310,16 +310,18 @@ def reference_gaussian_train(x, config, seed):
             x1 = v1 / s @ W + c
             q1 = expit(x1) if config.hidden == "binary" else np.maximum(0.0, x1)
             W = W + config.lr * ((v0 / s).T @ q0 - (v1 / s).T @ q1) / len(v0)
-            b = b + config.lr * ((v0 - v1) / s**2).mean(axis=0)
+            bias_lr = config.lr * (s**2 if config.visible_bias_rate == "scaled" else 1.0)
+            b = b + bias_lr * ((v0 - v1) / s**2).mean(axis=0)
             c = c + config.lr * (q0 - q1).mean(axis=0)
     return W, b, c
 
 
 @pytest.mark.parametrize("hidden", ["binary", "nrelu"])
-def test_gaussian_training_matches_a_plain_loop_and_the_batched_trainer(hidden):
+@pytest.mark.parametrize("bias_rate", ["scaled", "shared"])
+def test_gaussian_training_matches_a_plain_loop_and_the_batched_trainer(hidden, bias_rate):
     x = standardized_digits().x_train[:120].astype(float)
     cfg = R.GBConfig(n_hidden=8, hidden=hidden, s=0.5, lr=0.002, batch_size=25, epochs=2,
-                     init_scale=0.1)
+                     init_scale=0.1, visible_bias_rate=bias_rate)
     got = R.train_gaussian_rbm(x, cfg, rng=5)
     W, b, c = reference_gaussian_train(x, cfg, 5)
     # float32 arithmetic in the trainer: agreement to ~1e-5 of values ~0.1-1
@@ -355,22 +357,36 @@ def test_relative_reconstruction_error_is_measured_in_raw_pixels():
 
 
 def test_gb_experiment_small_and_its_choices():
-    exp = R.GBExperiment(n_hidden=4, epochs=1, scales=(1.0, 0.25), lrs=(5.0, 0.02, 0.001),
-                         seeds=(0, 1))
+    exp = R.GBExperiment(n_hidden=4, epochs=1, scales=(1.0, 0.25), binary_lrs=(5.0, 0.02, 0.001),
+                         nrelu_factors=(0.5, 1.0, 1000.0), seeds=(0, 1), contrast_scales=(0.25,))
     out = R.gb_experiment(exp)
     data = R.gb_data()
     assert len(data.x_fit) + len(data.x_val) == 1347 and len(data.x_test) == 450
+    assert exp.lrs("nrelu", 0.25) == pytest.approx((0.000625, 0.00125, 1.25))
+    assert exp.lrs("binary", 0.25) == exp.binary_lrs
     for hidden in ("binary", "nrelu"):
         for s in exp.scales:
             best = R.gb_best(hidden, s, "recon", exp)
-            runs = [o for o in out if o.hidden == hidden and o.s == s]
-            unstable = {o.lr for o in runs if o.model is None}
-            stable = [o for o in runs if o.seed == 0 and o.lr not in unstable]
-            assert best.lr == min(stable, key=lambda o: o.val_recon).lr
+            runs = [o for o in out if o.hidden == hidden and o.s == s
+                    and o.bias_rate == "scaled"]
+            assert {o.lr for o in runs} == set(exp.lrs(hidden, s))
+            assert {o.seed for o in runs} == {0, 1}
+            diverged = R.gb_diverged(hidden, s, exp)
+            assert sum(diverged.values()) == sum(o.model is None for o in runs)
+            stable = [lr for lr in exp.lrs(hidden, s) if diverged[lr] == 0]
+            mean_val = {lr: np.mean([o.val_recon for o in runs if o.lr == lr]) for lr in stable}
+            assert best.lr == min(stable, key=mean_val.__getitem__)
             assert {o.seed for o in best.outcomes} == {0, 1}
             assert all(o.model is not None for o in best.outcomes)
             mean, se = R.gb_summary(hidden, s, best.lr, "recon", exp)
             assert mean == pytest.approx(best.test[0]) and se > 0
+    assert R.gb_diverged("binary", 1.0, exp)[5.0] == 2  # far too fast: both seeds diverge
+    contrast = [o for o in out if o.bias_rate == "shared"]
+    assert {(o.hidden, o.s) for o in contrast} == {("binary", 0.25)}
+    shared = R.gb_best("binary", 0.25, "recon", exp, bias_rate="shared")
+    assert all(o.bias_rate == "shared" for o in shared.outcomes)
+    with pytest.raises(ValueError, match="no runs"):
+        R.gb_best("nrelu", 0.25, "recon", exp, bias_rate="shared")
     assert 0.5 < R.raw_pixel_readout_accuracy() <= 1.0
 
 
@@ -483,8 +499,14 @@ def test_bad_input():
         R.BenchConfig(n_examples=5000)
     with pytest.raises(ValueError, match="scales"):
         R.GBExperiment(scales=())
-    with pytest.raises(ValueError, match="lrs"):
-        R.GBExperiment(lrs=(0.1, -1.0))
+    with pytest.raises(ValueError, match="binary_lrs"):
+        R.GBExperiment(binary_lrs=(0.1, -1.0))
+    with pytest.raises(ValueError, match="nrelu_factors"):
+        R.GBExperiment(nrelu_factors=())
+    with pytest.raises(ValueError, match="contrast_scales"):
+        R.GBExperiment(contrast_scales=(0.0,))
+    with pytest.raises(ValueError, match="visible_bias_rate"):
+        R.GBConfig(visible_bias_rate="fast")
     with pytest.raises(ValueError, match="methods"):
         R.CDComparison(methods=())
     with pytest.raises(ValueError, match="method must be"):

@@ -321,14 +321,14 @@ def belief_net_layer_terms(rbm: RBM, data: ArrayLike, n_pairs: int) -> list[np.n
     """Expected sigmoid-belief-net updates of the tied weights, layer by layer, bottom up.
 
     With the posterior of the tied net (the upward chain v^0 -> h^0 -> v^1 -> ...), the
-    generative weight from h^k to v^k gets E[(v^k - p^k) h^kT], p^k = sigma(b + W h^k), and
+    generative weight from h^k to v^k gets E[(v^k - mu^k) h^kT], mu^k = sigma(b + W h^k), and
     the weight from v^{k+1} to h^k gets E[v^{k+1} (h^k - q^{k+1})^T], q^{k+1} =
     sigma(c + W^T v^{k+1}).  Returns these 2 * n_pairs matrices (n_v, n_h), in order.
     """
     up, down = kernels(rbm)
     n_pairs = check_int("n_pairs", n_pairs, minimum=0)
     V, H = all_states(rbm.n_visible), all_states(rbm.n_hidden)
-    p_of_h = expit(H @ rbm.W.T + rbm.b)  # (2^nh, nv): p^k as a function of h^k
+    p_of_h = expit(H @ rbm.W.T + rbm.b)  # (2^nh, nv): mu^k as a function of h^k
     q_of_v = expit(V @ rbm.W + rbm.c)  # (2^nv, nh): q as a function of v
     pv = data_distribution(data, rbm.n_visible)
     terms = []

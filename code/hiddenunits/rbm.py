@@ -42,6 +42,7 @@ from hiddenunits.validation import (
 
 MAX_ENUMERATED = 24  # 2^24 states is the most we ever enumerate (in chunks)
 HIDDEN_KINDS = ("binary", "nrelu")
+BIAS_RATES = ("scaled", "shared")
 
 
 # ---------------------------------------------------------------------------- validation
@@ -604,10 +605,15 @@ class GBConfig:
     """Passes over the data."""
     init_scale: float = 0.01
     """W_ij ~ N(0, init_scale^2); hidden biases start at 0, visible ones at the data mean."""
+    visible_bias_rate: str = "scaled"
+    """``"scaled"``: the visible biases learn at rate ``lr * s**2``, so that ``b / s`` learns
+    at rate ``lr``, like W and c, which act on ``z = v / s`` (the gradient of ``b``,
+    ``(v0 - v1) / s**2``, grows like ``1 / s**2``); ``"shared"``: at rate ``lr``."""
 
     def __post_init__(self) -> None:
         check_int("n_hidden", self.n_hidden, minimum=1)
         check_choice("hidden", self.hidden, HIDDEN_KINDS)
+        check_choice("visible_bias_rate", self.visible_bias_rate, BIAS_RATES)
         check_real("s", self.s, low=0.0, low_open=True)
         check_real("lr", self.lr, low=0.0, low_open=True)
         check_int("batch_size", self.batch_size, minimum=1)
@@ -657,7 +663,8 @@ def train_gaussian_rbms(x: ArrayLike, config: GBConfig, lrs: tuple[float, ...],
     W = np.repeat(W[:, None], L, axis=1)  # (S, L, n_v, n_h): one model per (generator, lr)
     b = np.broadcast_to(x.mean(axis=0), (len(gens), L, nv)).astype(f32)  # (S, L, n_v)
     c = np.zeros((len(gens), L, nh), f32)
-    lr_w, lr_b = rates.astype(f32)[None, :, None, None], rates.astype(f32)[None, :, None]
+    lr_w, lr_c = rates.astype(f32)[None, :, None, None], rates.astype(f32)[None, :, None]
+    lr_b = lr_c * f32(s * s if config.visible_bias_rate == "scaled" else 1.0)
     z = (x / s).astype(f32)  # inputs v / s of the hidden units
     diverged = np.zeros((len(gens), L), dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging model turns to inf/NaN
@@ -681,7 +688,7 @@ def train_gaussian_rbms(x: ArrayLike, config: GBConfig, lrs: tuple[float, ...],
                 q1 = expit(x1) if binary else np.maximum(f32(0.0), x1)
                 W += lr_w * (np.swapaxes(z0, 2, 3) @ q0 - np.swapaxes(z1, 2, 3) @ q1) / f32(m)
                 b += lr_b * (z0 - z1).mean(axis=2) / f32(s)  # (v0 - v1) / s^2
-                c += lr_b * (q0 - q1).mean(axis=2)
+                c += lr_c * (q0 - q1).mean(axis=2)
             size = np.maximum.reduce([np.abs(a).reshape(len(gens), L, -1).max(axis=2)
                                       for a in (W, b, c)])
             diverged |= ~(size <= GB_DIVERGED)  # NaN compares False: diverged too
@@ -819,7 +826,7 @@ def rectified_gain_ascent(W: ArrayLike, rng: int | np.random.Generator = 0,
 def rectified_gain_bounds(W: ArrayLike, rng: int | np.random.Generator = 0,
                           n_random: int = 20, max_iter: int = 2000) -> tuple[float, float]:
     """Bounds (lower, upper) on kappa(W) = max over unit vectors u of ||max(0, W^T u)||^2:
-    the value of :func:`rectified_gain_ascent` and sigma_max(W)^2."""
+    the value of :func:`rectified_gain_ascent` and ||W||_op^2."""
     lower, _ = rectified_gain_ascent(W, rng, n_random, max_iter)
     return lower, float(np.linalg.svd(check_array("W", W, ndim=2), compute_uv=False)[0] ** 2)
 
@@ -1091,13 +1098,14 @@ def rbm_samples(model: RBM, n_chains: int = 12, steps: int = 1000,
 SATURATION = 0.01
 """A binary unit counts as saturated when p(h | v) < SATURATION or > 1 - SATURATION."""
 GB_BASE_RATE = 0.02
-"""The first edition's learning rate at s = 1; it scaled the rate as GB_BASE_RATE s^2."""
+"""eta_0: the noisy-ReLU learning rates of :class:`GBExperiment` are multiples of
+``GB_BASE_RATE * s**2``, the scaling under which their learning hardly depends on s."""
 
 
 @dataclass(frozen=True)
 class GBExperiment:
     """Binary versus noisy-ReLU hidden units in a Gaussian RBM on standardised digits, each
-    over a grid of learning rates, at several visible standard deviations s."""
+    over a grid of learning rates and seeds, at several visible standard deviations s."""
 
     n_hidden: int = 64
     """Hidden units of each model."""
@@ -1107,23 +1115,49 @@ class GBExperiment:
     """Examples per minibatch."""
     scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
     """The model's visible standard deviations s."""
-    lrs: tuple[float, ...] = tuple(GB_BASE_RATE * 4.0**k for k in range(2, -4, -1))
-    """The grid of learning rates GB_BASE_RATE * 4^k, k = 2..-3: it holds the first
-    edition's rate GB_BASE_RATE s^2 of every s above."""
+    binary_lrs: tuple[float, ...] = tuple(0.01 * 2.0**k for k in range(5))
+    """The learning rates of the binary units (the same at every s)."""
+    nrelu_factors: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+    """The learning rates of the noisy ReLUs, in units of ``GB_BASE_RATE * s**2``."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Seeds: each trains one model per unit type, s and rate."""
     validation_fraction: float = 0.25
     """Share of the training digits held out to choose the rate (stratified)."""
+    visible_bias_rate: str = "scaled"
+    """The visible-bias rate of every model (see :class:`GBConfig`)."""
+    contrast_scales: tuple[float, ...] = (0.125,)
+    """Scales at which the binary units are also trained with the other visible-bias rate
+    (empty: none)."""
 
     def __post_init__(self) -> None:
-        GBConfig(n_hidden=self.n_hidden, batch_size=self.batch_size, epochs=self.epochs)
-        _tuple_of("scales", self.scales, lambda s: check_real("scales[i]", s, low=0.0,
-                                                              low_open=True))
-        _tuple_of("lrs", self.lrs, lambda lr: check_real("lrs[i]", lr, low=0.0,
-                                                         low_open=True))
+        GBConfig(n_hidden=self.n_hidden, batch_size=self.batch_size, epochs=self.epochs,
+                 visible_bias_rate=self.visible_bias_rate)
+        def positive(name: str) -> Any:
+            return lambda x: check_real(name, x, low=0.0, low_open=True)
+
+        _tuple_of("scales", self.scales, positive("scales[i]"))
+        _tuple_of("binary_lrs", self.binary_lrs, positive("binary_lrs[i]"))
+        _tuple_of("nrelu_factors", self.nrelu_factors, positive("nrelu_factors[i]"))
         _tuple_of("seeds", self.seeds, check_seed)
         check_real("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
                    low_open=True, high_open=True)
+        if not isinstance(self.contrast_scales, tuple):
+            raise ValueError("contrast_scales must be a tuple")
+        for s in self.contrast_scales:
+            positive("contrast_scales[i]")(s)
+
+    @property
+    def other_bias_rate(self) -> str:
+        """The visible-bias rate of the contrast runs."""
+        return BIAS_RATES[1 - BIAS_RATES.index(self.visible_bias_rate)]
+
+    def lrs(self, hidden: str, s: float) -> tuple[float, ...]:
+        """The grid of learning rates of one unit type at one s."""
+        hidden = check_choice("hidden", hidden, HIDDEN_KINDS)
+        s = check_real("s", s, low=0.0, low_open=True)
+        if hidden == "binary":
+            return self.binary_lrs
+        return tuple(GB_BASE_RATE * s * s * f for f in self.nrelu_factors)
 
 
 @dataclass(frozen=True)
@@ -1176,6 +1210,8 @@ class GBOutcome:
     """Learning rate."""
     seed: int
     """Training seed."""
+    bias_rate: str
+    """The visible-bias rate, "scaled" or "shared" (see :class:`GBConfig`)."""
     val_recon: float
     """Relative reconstruction error on the validation digits."""
     val_accuracy: float
@@ -1196,7 +1232,8 @@ GB_METRICS = ("recon", "accuracy", "saturated", "mean_activity")
 
 
 def gb_experiment(exp: GBExperiment = GBExperiment()) -> tuple[GBOutcome, ...]:
-    """Train every (unit type, s, rate, seed) of ``exp``; cached, frozen."""
+    """Train every (unit type, s, rate, seed) of ``exp``, and the binary units of every
+    s in ``exp.contrast_scales`` with the other visible-bias rate; cached, frozen."""
     return _gb_experiment(_model(exp, GBExperiment))
 
 
@@ -1215,47 +1252,34 @@ def _gb_metrics(model: GaussianRBM, hidden: str, data: GBData) -> tuple[float, .
 
 
 def _choose(runs: list[GBOutcome], metric: str) -> float | None:
-    """The rate with the best finite validation ``metric`` of the first seed's runs, among
-    the rates at which no seed diverged (None if there is none)."""
-    unstable = {o.lr for o in runs if o.model is None}
-    first = runs[0].seed
-    ok = [o for o in runs if o.seed == first and o.lr not in unstable
-          and math.isfinite(getattr(o, "val_" + metric))]
-    if not ok:
+    """The rate with the best mean validation ``metric`` over the seeds, among the rates
+    at which no seed diverged or gave a non-finite metric (None if there is none)."""
+    bad = {o.lr for o in runs if o.model is None
+           or not math.isfinite(getattr(o, "val_" + metric))}
+    rates = sorted({o.lr for o in runs} - bad)
+    if not rates:
         return None
-    pick = min if metric == "recon" else max
-    return pick(ok, key=lambda o: getattr(o, "val_" + metric)).lr
+    score = {lr: np.mean([getattr(o, "val_" + metric) for o in runs if o.lr == lr])
+             for lr in rates}
+    return (min if metric == "recon" else max)(rates, key=score.__getitem__)
 
 
 @lru_cache(maxsize=2)
 def _gb_experiment(exp: GBExperiment) -> tuple[GBOutcome, ...]:
     data = gb_data(exp.validation_fraction)
     failed = (math.inf, 0.0, math.inf, 0.0, math.nan, math.nan)
-
-    def outcomes(hidden, s, lrs, seeds, cfg):
-        models = train_gaussian_rbms(data.x_fit, cfg, lrs, seeds)
-        return [GBOutcome(hidden, s, lr, seed,
-                          *(failed if m is None else _gb_metrics(m, hidden, data)), m)
-                for seed, row in zip(seeds, models, strict=True)
-                for lr, m in zip(lrs, row, strict=True)]
-
+    jobs = [(hidden, s, exp.visible_bias_rate) for s in exp.scales for hidden in HIDDEN_KINDS]
+    jobs += [("binary", s, exp.other_bias_rate) for s in exp.contrast_scales]
     out = []
-    for s in exp.scales:
-        for hidden in HIDDEN_KINDS:
-            cfg = GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s,
-                           batch_size=exp.batch_size, epochs=exp.epochs)
-            # the whole grid with the first seed; the other seeds at each chosen rate, and
-            # again at the next best rate wherever one of them diverged
-            runs = outcomes(hidden, s, exp.lrs, exp.seeds[:1], cfg)
-            done: set[float] = set()
-            while len(exp.seeds) > 1:
-                todo = tuple(sorted({_choose(runs, m) for m in ("recon", "accuracy")}
-                                    - {None} - done))
-                if not todo:
-                    break
-                runs += outcomes(hidden, s, todo, exp.seeds[1:], cfg)
-                done |= set(todo)
-            out += runs
+    for hidden, s, bias_rate in jobs:
+        cfg = GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s, batch_size=exp.batch_size,
+                       epochs=exp.epochs, visible_bias_rate=bias_rate)
+        lrs = exp.lrs(hidden, s)
+        models = train_gaussian_rbms(data.x_fit, cfg, lrs, exp.seeds)
+        out += [GBOutcome(hidden, s, lr, seed, bias_rate,
+                          *(failed if m is None else _gb_metrics(m, hidden, data)), m)
+                for seed, row in zip(exp.seeds, models, strict=True)
+                for lr, m in zip(lrs, row, strict=True)]
     return tuple(out)
 
 
@@ -1277,23 +1301,32 @@ class GBChoice:
     """The runs at that rate, one per seed."""
 
 
-def gb_best(hidden: str, s: float, metric: str = "recon",
-            exp: GBExperiment = GBExperiment()) -> GBChoice:
-    """The rate of the grid with the best validation ``metric`` ("recon": lowest relative
-    reconstruction error; "accuracy": highest read-out accuracy) for one unit type at one
-    s, and the test results of every seed at that rate.
-
-    The grid is run with the first seed, and the rate is chosen on its validation
-    digits; the other seeds are trained at the chosen rate, and a rate at which any seed
-    diverged is never chosen (the next best one is, and is run with every seed).  The
-    test digits are never used to choose.
-    """
+def _gb_runs(hidden: str, s: float, bias_rate: str | None, exp: GBExperiment
+             ) -> list[GBOutcome]:
     hidden = check_choice("hidden", hidden, HIDDEN_KINDS)
-    metric = check_choice("metric", metric, ("recon", "accuracy"))
     s = check_real("s", s, low=0.0, low_open=True)
-    runs = [o for o in gb_experiment(exp) if o.hidden == hidden and o.s == s]
+    exp = _model(exp, GBExperiment)
+    bias_rate = exp.visible_bias_rate if bias_rate is None else check_choice(
+        "bias_rate", bias_rate, BIAS_RATES)
+    runs = [o for o in gb_experiment(exp)
+            if o.hidden == hidden and o.s == s and o.bias_rate == bias_rate]
     if not runs:
-        raise ValueError(f"no runs for hidden={hidden!r}, s={s!r}")
+        raise ValueError(f"no runs for hidden={hidden!r}, s={s!r}, bias_rate={bias_rate!r}")
+    return runs
+
+
+def gb_best(hidden: str, s: float, metric: str = "recon",
+            exp: GBExperiment = GBExperiment(), bias_rate: str | None = None) -> GBChoice:
+    """The rate of the grid with the best mean validation ``metric`` over the seeds
+    ("recon": lowest relative reconstruction error; "accuracy": highest read-out accuracy)
+    for one unit type at one s, and the test results of every seed at that rate.
+
+    Every rate is run with every seed; a rate at which any seed diverged is never
+    chosen.  The test digits are never used to choose.  ``bias_rate`` (default: that of
+    ``exp``) selects the contrast runs with the other visible-bias rate.
+    """
+    metric = check_choice("metric", metric, ("recon", "accuracy"))
+    runs = _gb_runs(hidden, s, bias_rate, exp)
     lr = _choose(runs, metric)
     if lr is None:
         raise ValueError(f"every rate diverged for hidden={hidden!r}, s={s!r}")
@@ -1304,19 +1337,27 @@ def gb_best(hidden: str, s: float, metric: str = "recon",
 
 
 def gb_summary(hidden: str, s: float, lr: float, metric: str,
-               exp: GBExperiment = GBExperiment()) -> tuple[float, float]:
+               exp: GBExperiment = GBExperiment(), bias_rate: str | None = None
+               ) -> tuple[float, float]:
     """Mean and standard error over the seeds run at one rate of one metric of
     :func:`gb_experiment` ("recon", "accuracy", "saturated" or "mean_activity"); the
     standard error is NaN where one seed was run, both are NaN if a seed diverged."""
-    hidden = check_choice("hidden", hidden, HIDDEN_KINDS)
     metric = check_choice("metric", metric, GB_METRICS)
-    runs = [o for o in gb_experiment(exp) if o.hidden == hidden and o.s == s and o.lr == lr]
+    runs = [o for o in _gb_runs(hidden, s, bias_rate, exp) if o.lr == lr]
     if not runs:
         raise ValueError(f"no runs for hidden={hidden!r}, s={s!r}, lr={lr!r}")
     if any(o.model is None for o in runs):
         return math.nan, math.nan
     values = [getattr(o, metric) for o in runs]
     return (float(np.mean(values)), _mean_se(values)[1] if len(values) > 1 else math.nan)
+
+
+def gb_diverged(hidden: str, s: float, exp: GBExperiment = GBExperiment(),
+                bias_rate: str | None = None) -> dict[float, int]:
+    """For every rate of the grid of one unit type at one s: how many seeds diverged."""
+    runs = _gb_runs(hidden, s, bias_rate, exp)
+    return {lr: sum(o.model is None for o in runs if o.lr == lr)
+            for lr in sorted({o.lr for o in runs})}
 
 
 def raw_pixel_readout_accuracy(validation_fraction: float = 0.25) -> float:

@@ -378,13 +378,23 @@ def check_ssu_free_energy(gap: float = ssu.PSI_GAP,
 SSU_MODELS = (
     # two units of norm 0.9, 30 degrees apart: every |w_j|^2 = 0.81 but kappa = 1.51
     ((0.9, 0.9 * math.cos(math.pi / 6)), (0.0, 0.9 * math.sin(math.pi / 6))),
-    # opposite units: sigma_max(W)^2 = 1.62 but only one is ever on, kappa = 0.81
+    # opposite units: ||W||_op^2 = 1.62 but only one is ever on, kappa = 0.81
     ((0.9, -0.9), (0.0, 0.0)),
     # one unit of norm 1.2 (kappa = 1.44) and a weak one
     ((1.2, 0.0), (0.0, -0.5)),
     # three units in different directions, kappa = 0.50
     ((0.5, 0.3, -0.7), (0.5, -0.6, 0.1)),
+    # near the threshold (zero biases, so that the quadratic decides by radius 30):
+    # two units 60 degrees apart with kappa = 1.5 a^2 = 0.95, and a third, opposite to
+    # their bisector, that is off where they are on (||W||_op^2 > 1)
+    ((0.7958224257542215, 0.3979112128771107, -0.6892024376045111),
+     (0.0, 0.6892024376045111, -0.3979112128771108)),
+    # the same with kappa = 1.05, just above the threshold
+    ((0.8366600265340756, 0.4183300132670378, -0.7245688373094719),
+     (0.0, 0.7245688373094719, -0.41833001326703785)),
 )
+SSU_ZERO_BIAS = 2
+"""The last SSU_ZERO_BIAS models of SSU_MODELS have zero biases."""
 
 
 def _kappa_2d(W: np.ndarray) -> float:
@@ -407,10 +417,12 @@ def _ssu_growth() -> tuple[tuple[np.ndarray, float], ...]:
     r = np.linspace(0.0, 60.0, 601)[1:]
     z = (r[:, None, None] * np.stack([np.cos(t), np.sin(t)], axis=1)[None]).reshape(-1, 2)
     out = []
-    for columns in SSU_MODELS:
+    for i, columns in enumerate(SSU_MODELS):
         W = np.array(columns, dtype=np.float64)
         b, c = rng.normal(0.0, 0.5, 2), rng.normal(0.0, 0.5, W.shape[1])
         s = rng.uniform(0.5, 1.5, 2)
+        if i >= len(SSU_MODELS) - SSU_ZERO_BIAS:
+            b, c = 0.0 * b, 0.0 * c
         x = c + z @ W  # hidden inputs at v = s z
         neg_f = -(((s * z - b) / s) ** 2).sum(axis=1) / 2 + np.interp(x, xs, psi).sum(axis=1)
         log_terms = (neg_f.reshape(len(r), len(t)) + np.log(r)[:, None]).ravel()
@@ -426,20 +438,25 @@ def _ssu_growth() -> tuple[tuple[np.ndarray, float], ...]:
             r"$\kappa(W) = \max_{\lVert u\rVert = 1} \lVert \max(0, W^\top u)\rVert^2 < 1$ "
             r"and improper if $\kappa(W) > 1$",
        method="numeric", tolerance=1e-6,
-       variants=[variant("normalisable iff sigma_max(W) < 1 (the condition for linear "
+       variants=[variant("normalisable iff ||W||_op < 1 (the condition for linear "
                          "hidden units)",
                          proper=lambda W: np.linalg.norm(W, 2) ** 2 < 1.0),
                  variant("normalisable iff every |W_:j| < 1 (one unit at a time)",
                          proper=lambda W: (W**2).sum(axis=0).max() < 1.0),
                  variant("always normalisable, as with binary hidden units",
-                         proper=lambda W: True)])
+                         proper=lambda W: True),
+                 variant("normalisable iff kappa(W) < 1.2 (a threshold above 1)",
+                         proper=lambda W: _kappa_2d(W) < 1.2),
+                 variant("normalisable iff kappa(W) < 0.9 (a threshold below 1)",
+                         proper=lambda W: _kappa_2d(W) < 0.9)])
 def check_ssu_rbm_proper(proper: Callable = lambda W: _kappa_2d(W) < 1.0) -> float:
-    """On four models with two visible units (kappa = 1.51, 0.81, 1.44, 0.50; random
-    biases and standard deviations): where ``proper`` predicts a finite Z, the growth
-    Delta of the log integral from radius 30 to 60 (in v / s) must vanish (the mass
-    beyond radius 30 is below e^{-60} of the total when kappa <= 0.81); where it predicts
-    Z = infinity, Delta must exceed 10 nats (it is about (kappa - 1) 2700 / 2 > 500).
-    Returns the largest violation."""
+    """On six models with two visible units (kappa = 1.51, 0.81, 1.44, 0.50 with random
+    biases, and 0.95, 1.05 with zero biases; random standard deviations): where
+    ``proper`` predicts a finite Z, the growth Delta of the log integral from radius 30 to
+    60 (in v / s) must vanish (the mass beyond radius 30 is below e^{-20} of the total
+    when kappa <= 0.95); where it predicts Z = infinity, Delta must exceed 10 nats (it is
+    about (kappa - 1) 2700 / 2, 67 nats at kappa = 1.05).  Returns the largest
+    violation."""
     err = 0.0
     for W, growth in _ssu_growth():
         err = max(err, growth if proper(W) else max(0.0, 10.0 - growth))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -86,11 +84,11 @@ def fig_cd_bias() -> Figure:
     fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
     for k, col in zip(rel, ("vermillion", "orange", "blue"), strict=False):
         ax1.plot(scales, rel[k], "o-", ms=3, color=COLORS[col], label=f"CD-{k}")
-    ax1.set_xlabel("weight scale $s$ ($W = s\\,W_0$)")
+    ax1.set_xlabel("weight scale $a$ ($W = a\\,W_0$)")
     ax1.set_ylabel(r"$\|E[\Delta W_{\mathrm{CD}}] - \nabla\|_F \,/\, \|\nabla\|_F$")
     ax1.legend(loc="upper left")
     ax2.plot(scales, lam, "o-", ms=3, color=COLORS["green"])
-    ax2.set_xlabel("weight scale $s$")
+    ax2.set_xlabel("weight scale $a$")
     ax2.set_ylabel(r"$\lambda_2$ of the chain $v \to h \to v$")
     ax2.set_ylim(0, 1.02)
     return fig
@@ -170,35 +168,38 @@ def fig_rbm_filters_samples(rng: int = 0) -> Figure:
 
 @figure
 def fig_gb_hidden_units() -> Figure:
-    """Binary vs noisy-ReLU hidden units as the model's visible s shrinks, each at its tuned
-    rate (solid) and at the first edition's rate GB_BASE_RATE s^2 (dotted, first seed)."""
+    """Binary vs noisy-ReLU hidden units as the model's visible s shrinks, each at the rate
+    tuned for reconstruction: test reconstruction error and read-out accuracy; the binary
+    units also with the shared visible-bias rate at the contrast scales."""
     exp = R.GBExperiment()
     fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
     for hidden, col, label in (("binary", "blue", "binary"), ("nrelu", "vermillion",
                                                               "noisy ReLU")):
-        rec = [R.gb_best(hidden, s, "recon", exp).test for s in exp.scales]
-        acc = [R.gb_best(hidden, s, "accuracy", exp).test for s in exp.scales]
-        old = [next(o.recon for o in R.gb_experiment(exp) if o.hidden == hidden and o.s == s
-                    and o.seed == exp.seeds[0] and math.isclose(o.lr, R.GB_BASE_RATE * s * s))
-               for s in exp.scales]
-        ax1.errorbar(exp.scales, [m for m, _ in rec], yerr=[e for _, e in rec], fmt="o-",
-                     capsize=2, color=COLORS[col], label=f"{label}, tuned rate")
-        ax1.plot(exp.scales, old, "o:", ms=3, color=COLORS[col],
-                 label=f"{label}, rate $\\eta_0 s^2$")
+        best = [R.gb_best(hidden, s, "recon", exp) for s in exp.scales]
+        acc = [R.gb_summary(hidden, s, b.lr, "accuracy", exp) for s, b in
+               zip(exp.scales, best, strict=True)]
+        ax1.errorbar(exp.scales, [b.test[0] for b in best], yerr=[b.test[1] for b in best],
+                     fmt="o-", capsize=2, color=COLORS[col], label=label)
         ax2.errorbar(exp.scales, [100 * m for m, _ in acc], yerr=[100 * e for _, e in acc],
-                     fmt="o-", capsize=2, color=COLORS[col], label=f"{label}, tuned rate")
+                     fmt="o-", capsize=2, color=COLORS[col], label=label)
+    if exp.contrast_scales:
+        other = [R.gb_best("binary", s, "recon", exp, exp.other_bias_rate).test
+                 for s in exp.contrast_scales]
+        ax1.errorbar(exp.contrast_scales, [m for m, _ in other], yerr=[e for _, e in other],
+                     fmt="s", ms=5, mfc="none", capsize=2, color=COLORS["blue"],
+                     label=f"binary, visible-bias rate {exp.other_bias_rate}")
     ax2.axhline(100 * R.raw_pixel_readout_accuracy(), color=COLORS["grey"], ls=":",
                 label="raw pixels")
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("model's visible standard deviation $s$")
-    ax1.set_ylim(0, 1.05)
+    ax1.set_ylim(0, 0.6)
     ax1.set_ylabel("test relative reconstruction error")
     ax2.set_ylabel("linear read-out test accuracy (%)")
-    # one legend below both panels: inside, it would cover points at the smallest s
+    # one legend below both panels: inside, it would cover points
     handles, labels = ax1.get_legend_handles_labels()
     for handle, label in zip(*ax2.get_legend_handles_labels(), strict=True):
         if label == "raw pixels":
             handles, labels = [*handles, handle], [*labels, label]
-    fig.legend(handles, labels, loc="upper center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(handles, labels, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 0.0))
     return fig
