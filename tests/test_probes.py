@@ -161,6 +161,15 @@ def test_out_of_iterations_and_no_memory():
     np.testing.assert_allclose(plain.coef[0], full.coef[0], atol=1e-3)
 
 
+@pytest.mark.slow
+def test_trained_settings_are_the_best_on_the_tuning_grid():
+    """The book's training settings maximise validation accuracy on TUNING_GRID."""
+    for model in (P.TRAINED_MLP, P.TRAINED_CNN):
+        results = P.tuning_results(model.arch)
+        lr, epochs, _ = max(results, key=lambda r: r[2])
+        assert (lr, epochs) == (model.lr, model.epochs)
+
+
 def test_concepts_and_depth():
     x = np.array([[1.0, 1.0], [0.0, 0.0], [3.0, -3.0], [-1.0, 0.0]])
     y = np.array([0, 3, 4, 7])
@@ -210,17 +219,70 @@ def test_cnn_is_seeded_and_follows_the_default_law():
 
 
 def test_trained_model_is_cached_and_read_only():
-    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100)
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=50)
     m = P.trained_model(cfg)
     assert P.trained_model(cfg) is m
-    assert [f.shape[1] for f in m.train_features] == list(P.MLP_SIZES)
-    for a in (*m.train_features, m.y_train, m.x_test, m.head_weight):
+    assert [f.shape[1] for f in m.network.features] == list(P.MLP_SIZES)
+    for a in (*m.network.features, m.probe.y, m.test.x, m.head_weight):
         with pytest.raises(ValueError):
             a.flat[0] = 1
     with warnings.catch_warnings():  # read-only input is fitted without torch's warning
         warnings.simplefilter("error")
-        fit = P.fit_probes([m.train_features[0]], m.y_train, P.ProbeConfig(max_iter=2))
+        fit = P.fit_probes([m.probe.features[0]], m.probe.y, P.ProbeConfig(max_iter=2))
     assert fit.n_iter == (2,)
+
+
+def test_three_disjoint_sets_of_examples():
+    """The network's, the probes' and the test examples partition MNIST-1D's examples."""
+    from hiddenunits.data import mnist1d
+
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=30)
+    m = P.trained_model(cfg)
+    data = mnist1d(num_samples=100)
+    assert (len(m.network.y), len(m.probe.y), len(m.test.y)) == (30, 50, 20)
+    np.testing.assert_array_equal(np.concatenate([m.network.x, m.probe.x]), data.x_train)
+    np.testing.assert_array_equal(m.test.x, data.x_test)
+    rows = {r.tobytes() for s in P.SPLITS for r in m.split(s).x}
+    assert len(rows) == 100  # no signal in two sets
+    # the model's accuracy on a set is recomputed from its logits, ties as errors
+    for s in P.SPLITS:
+        part = m.split(s)
+        assert part.model_acc == pytest.approx(
+            1 - P.misclassified(part.features[-1], part.y).mean(), abs=1e-12)
+    assert P.distinct_vectors(cfg) == (100,) * len(P.MLP_SIZES)
+
+
+def test_random_relu_features_follow_the_default_law_and_are_seeded():
+    x = np.random.default_rng(0).normal(size=(50, 40)).astype(np.float32)
+    a = P.random_relu_features(x, 64, 3)
+    b = P.random_relu_features(x, 64, torch.Generator().manual_seed(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (50, 64) and (a >= 0).all()
+    # the same layer as nn.Linear(40, 64) with weights and biases drawn in that order
+    gen = torch.Generator().manual_seed(3)
+    bound = 1 / 40**0.5
+    w = torch.empty(64, 40).uniform_(-bound, bound, generator=gen)
+    c = torch.empty(64).uniform_(-bound, bound, generator=gen)
+    np.testing.assert_allclose(a, np.maximum(x @ w.numpy().T + c.numpy(), 0), atol=1e-6)
+
+
+def test_control_labels_are_a_function_of_the_signal():
+    rng = np.random.default_rng(4)
+    ref = rng.normal(size=(300, 5))
+    labels = P.control_labels(ref, ref, num_types=20, num_classes=3, rng=1)
+    assert labels.shape == (300,) and set(labels.tolist()) <= {0, 1, 2}
+    # a signal's label is the label of its nearest prototype: equal signals, equal labels,
+    # and the prototypes themselves carry their own random classes
+    again = P.control_labels(ref[::-1], ref, num_types=20, num_classes=3, rng=1)
+    np.testing.assert_array_equal(again, labels[::-1])
+    gen = np.random.default_rng(1)
+    idx = gen.choice(300, size=20, replace=False)
+    classes = gen.integers(0, 3, size=20)
+    np.testing.assert_array_equal(labels[idx], classes)
+    # independent of the digit: the concept ignores y
+    y = rng.integers(0, 10, size=300)
+    np.testing.assert_array_equal(P.concept_labels("control", ref, y),
+                                  P.concept_labels("control", ref, (y + 1) % 10))
 
 
 def test_cnn_sites_and_mlp_sites():
@@ -267,6 +329,17 @@ _X, _Y = _blobs(np.random.default_rng(6), n=30)
     lambda: P.ModelConfig(epochs=2.5),
     lambda: P.ModelConfig(seed=-1),
     lambda: P.ModelConfig(num_samples=10),
+    lambda: P.ModelConfig(num_samples=100, network_examples=79),
+    lambda: P.ModelConfig(network_examples=0),
+    lambda: P.trained_model(P.ModelConfig(epochs=0, num_samples=100,
+                                          network_examples=50)).split("train"),
+    lambda: P.probe_curve(P.ModelConfig(epochs=0), fit_on="test"),
+    lambda: P.control_labels(_X, _X[:5]),
+    lambda: P.control_labels(_X, _X[:, :3]),
+    lambda: P.random_relu_features(_X, 0),
+    lambda: P.random_feature_curve(seeds=()),
+    lambda: P.random_feature_curve(widths=(0,)),
+    lambda: P.tuning_results("rnn"),
     lambda: P.trained_model("mlp"),
     lambda: P.SmallCNN(length=42),
     lambda: P.SmallCNN(channels=0),
