@@ -197,5 +197,7 @@ def fig_concept_depth(slack: float = probes.CONCEPT_SLACK) -> Figure:
         ax.set_title(f"trained {arch}")
         ax.set_ylim(0.45, 1.02)
     axes[0].set_ylabel("probe test accuracy")
-    axes[1].legend(fontsize=7.5, loc="lower left")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7.5,
+               bbox_to_anchor=(0.5, 1.06))
     return fig
