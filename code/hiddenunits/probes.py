@@ -587,8 +587,8 @@ class ModelConfig:
 TRAINED_MLP = ModelConfig("mlp", epochs=40, lr=1e-2)
 TRAINED_CNN = ModelConfig("cnn", epochs=16, lr=3e-2)
 
-TUNING_GRID = {"mlp": {"lr": (1e-3, 3e-3, 1e-2, 3e-2), "epochs": (10, 20, 40)},
-               "cnn": {"lr": (3e-3, 1e-2, 3e-2), "epochs": (8, 16)}}
+TUNING_GRID = {"mlp": {"lr": (1e-3, 3e-3, 1e-2, 3e-2), "epochs": (10, 20, 40, 80)},
+               "cnn": {"lr": (3e-3, 1e-2, 3e-2), "epochs": (8, 16, 32)}}
 """Adam's learning rate and the number of epochs tried for each architecture."""
 TUNING_SEEDS = (0, 1)
 """Seeds of the networks trained for each setting of the grid."""
@@ -845,8 +845,11 @@ def distinct_vectors(model: ModelConfig) -> tuple[int, ...]:
     on them (the equality case of the data processing inequality).
     """
     m = trained_model(model)
-    return tuple(len(np.unique(np.concatenate([m.split(s).features[i] for s in SPLITS]),
-                               axis=0)) for i in range(len(m.site_names)))
+    out = []
+    for i in range(len(m.site_names)):
+        rows = np.concatenate([m.split(s).features[i] for s in SPLITS]) + 0.0  # -0.0 -> 0.0
+        out.append(len({r.tobytes() for r in rows}))
+    return tuple(out)
 
 
 CONCEPT_SLACK = 0.02
