@@ -162,12 +162,23 @@ def test_out_of_iterations_and_no_memory():
 
 
 @pytest.mark.slow
-def test_trained_settings_are_the_best_on_the_tuning_grid():
-    """The book's training settings maximise validation accuracy on TUNING_GRID."""
+def test_trained_settings_are_chosen_on_the_tuning_grid():
+    """The book's training settings are the grid's choice by the one-SE rule."""
     for model in (P.TRAINED_MLP, P.TRAINED_CNN):
         results = P.tuning_results(model.arch)
-        lr, epochs, _ = max(results, key=lambda r: r[2])
-        assert (lr, epochs) == (model.lr, model.epochs)
+        n = len(P.trained_model(model).probe.y)
+        assert P.chosen_setting(results, n) == (model.lr, model.epochs)
+
+
+def test_one_standard_error_rule():
+    results = [(0.1, 10, 0.50), (0.1, 20, 0.60), (0.3, 20, 0.58), (0.1, 40, 0.605),
+               (0.3, 40, 0.70)]
+    # SE of 0.70 on 100 examples and 1 seed: 0.0458; only (0.3, 40) is within it
+    assert P.chosen_setting(results, 100, 1) == (0.3, 40)
+    results[-1] = (0.3, 40, 0.62)  # SE 0.0485: 20 and 40 epochs qualify; 20 is cheaper
+    assert P.chosen_setting(results, 100, 1) == (0.1, 20)
+    with pytest.raises(ValueError):
+        P.chosen_setting([], 100)
 
 
 def test_concepts_and_depth():

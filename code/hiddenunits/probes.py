@@ -585,7 +585,7 @@ class ModelConfig:
 
 
 TRAINED_MLP = ModelConfig("mlp", epochs=40, lr=1e-2)
-TRAINED_CNN = ModelConfig("cnn", epochs=16, lr=3e-2)
+TRAINED_CNN = ModelConfig("cnn", epochs=32, lr=1e-2)
 
 TUNING_GRID = {"mlp": {"lr": (1e-3, 3e-3, 1e-2, 3e-2), "epochs": (10, 20, 40, 80)},
                "cnn": {"lr": (3e-3, 1e-2, 3e-2), "epochs": (8, 16, 32)}}
@@ -610,6 +610,27 @@ def tuning_results(arch: str) -> list[tuple[float, int, float]]:
                     .model_acc for s in TUNING_SEEDS]
             out.append((lr, epochs, float(np.mean(accs))))
     return out
+
+
+def chosen_setting(results: Sequence[tuple[float, int, float]], n_validation: int,
+                   num_seeds: int = len(TUNING_SEEDS)) -> tuple[float, int]:
+    """The one-standard-error rule: the cheapest setting within one SE of the best.
+
+    ``results``: ``(lr, epochs, accuracy)`` as from :func:`tuning_results`, accuracies
+    averaged over ``num_seeds`` networks on ``n_validation`` examples.  The SE is the
+    binomial standard error of the best mean accuracy, sqrt(p (1 - p) / (n seeds)).
+    Among the settings within one SE of the best, the one with the fewest epochs (the
+    cheapest to train) wins, and among those the most accurate.  Returns ``(lr, epochs)``.
+    """
+    if not results:
+        raise ValueError("need at least one tuning result")
+    n_validation = check_int("n_validation", n_validation, minimum=1)
+    num_seeds = check_int("num_seeds", num_seeds, minimum=1)
+    best = max(acc for _, _, acc in results)
+    se = math.sqrt(best * (1.0 - best) / (n_validation * num_seeds))
+    near = [(epochs, -acc, lr) for lr, epochs, acc in results if acc >= best - se]
+    epochs, _, lr = min(near)
+    return lr, epochs
 
 SPLITS = ("network", "probe", "test")
 """The three sets of examples: the network's training set, the probes' training set (never
