@@ -297,7 +297,7 @@ def _one_vs_rest_violations(h: np.ndarray, y: np.ndarray, weight: np.ndarray,
        method="exact", tolerance=0.0,
        variants=[variant("misclassified iff every pairwise hyperplane misplaces it",
                          violations=_all_pairwise_violations),
-                 variant("the one-vs-rest hyperplanes v_k^T h + c_k = 0",
+                 variant("the one-vs-rest hyperplanes (the sign of each logit)",
                          violations=_one_vs_rest_violations),
                  variant("the features one layer earlier", layer=-3)])
 def check_final_layer_separable(

@@ -89,7 +89,7 @@ def selectivity(models: Sequence[probes.ModelConfig] = (probes.TRAINED_MLP,
 def concept_depths(slacks: Sequence[float], concepts: Sequence[str],
                    models: Sequence[tuple[str, probes.ModelConfig]]) -> Table:
     """Concept depth of each property in each model for several slacks (in points)."""
-    headers = ["model", "property"] + [f"slack ${100 * s:g}$ points" for s in slacks]
+    headers = ["model", "property"] + [f"slack ${100 * s:g}$" for s in slacks]
     rows = []
     for arch, model in models:
         for concept in concepts:
@@ -107,7 +107,8 @@ def published_comparison(curves: dict[str, probes.ProbeCurve]) -> Table:
     mlp1, cnn1 = curves["MLP trained"], curves["CNN trained"]
     m_mlp = probes.trained_model(probes.TRAINED_MLP)
     m_cnn = probes.trained_model(probes.TRAINED_CNN)
-    ups = [int((c.test_error[1:] > c.test_error[:-1]).sum()) for c in (mlp1, cnn1)]
+    ups = [(int((c.test_error[1:] > c.test_error[:-1]).sum()), len(c.test_error) - 1)
+           for c in (mlp1, cnn1)]
     return (["Published finding", "Published", "Here", "Comment"], [
         ["MNIST-1D, linear model {cite:p}`greydanus2020mnist1d`", "$32\\%$",
          _pct(mlp1.test_acc[0]), "probe on the input (a logistic regression)"],
@@ -117,8 +118,9 @@ def published_comparison(curves: dict[str, probes.ProbeCurve]) -> Table:
          _pct(m_cnn.test.model_acc), "our CNN, smaller, trained on half the training set"],
         ["Linear separability of features increases monotonically along the depth of the "
          "model (Inception v3, ResNet-50) {cite:p}`alain2016probes`", "qualitative",
-         f"probe error rises from one site to the next ${ups[0]}$ (MLP) and ${ups[1]}$ "
-         "(CNN) times", "mostly reproduced; the rises are within the error bars"],
+         f"probe test error rises in ${ups[0][0]}$ of ${ups[0][1]}$ steps from one site to "
+         f"the next (MLP), in ${ups[1][0]}$ of ${ups[1][1]}$ (CNN)",
+         "reproduced up to rises within the error bars"],
         ["Simple concepts become linearly decodable in shallow layers, complex ones in "
          "deeper layers {cite:p}`jin2024concept`", "qualitative",
          "see the concept depths", "a small analogue, with our own depth rule"],
