@@ -170,6 +170,19 @@ def test_trained_settings_are_chosen_on_the_tuning_grid():
         assert P.chosen_setting(results, n) == (model.lr, model.epochs)
 
 
+@pytest.mark.slow
+def test_the_cnn_would_gain_a_little_from_longer_training():
+    """What the book says of the CNN's capped grid: twice the epochs (at the best rate for
+    them) do slightly better on the probes' examples, by less than 2 points."""
+    def acc(lr, epochs):
+        return np.mean([P.trained_model(P.ModelConfig("cnn", epochs=epochs, lr=lr, seed=s))
+                        .probe.model_acc for s in P.TUNING_SEEDS])
+
+    chosen = acc(P.TRAINED_CNN.lr, P.TRAINED_CNN.epochs)
+    longer = max(acc(lr, 2 * P.TRAINED_CNN.epochs) for lr in P.TUNING_GRID["cnn"]["lr"])
+    assert chosen < longer < chosen + 0.02
+
+
 def test_one_standard_error_rule():
     results = [(0.1, 10, 0.50), (0.1, 20, 0.60), (0.3, 20, 0.58), (0.1, 40, 0.605),
                (0.3, 40, 0.70)]

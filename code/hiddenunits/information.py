@@ -41,7 +41,11 @@ def _check_joint(p: ArrayLike) -> np.ndarray:
 
 def mutual_information(p_xy: ArrayLike) -> float:
     """``I(X; Y) = sum p(x, y) log2(p(x, y) / (p(x) p(y)))`` in bits; p_xy (|X|, |Y|)."""
-    p = _check_joint(p_xy)
+    return _mutual_information(_check_joint(p_xy))
+
+
+def _mutual_information(p: np.ndarray) -> float:
+    """:func:`mutual_information` of a joint law already checked."""
     px = p.sum(axis=1, keepdims=True)
     py = p.sum(axis=0, keepdims=True)
     nz = p > 0
@@ -58,6 +62,11 @@ def push_forward(p_xy: ArrayLike, g: Sequence[Hashable]) -> np.ndarray:
     if isinstance(g, str | bytes) or not isinstance(g, Sequence) or len(g) != p.shape[0]:
         raise ValueError(f"g must be a sequence of one value per input value "
                          f"({p.shape[0]}), got {g!r}")
+    return _push_forward(p, g)
+
+
+def _push_forward(p: np.ndarray, g: Sequence[Hashable]) -> np.ndarray:
+    """:func:`push_forward` of a joint law and values already checked."""
     index: dict[Hashable, int] = {}
     try:
         rows = [index.setdefault(v, len(index)) for v in g]
@@ -80,11 +89,14 @@ def layer_informations(p_xy: ArrayLike, layers: Sequence[Callable[[Hashable], Ha
                          f"values for {p.shape[0]} rows")
     if not all(callable(g) for g in layers):
         raise ValueError("every layer must be a function of the previous layer's value")
-    out = [mutual_information(push_forward(p, list(values)))]
     h = list(values)
-    for layer in layers:
-        h = [layer(v) for v in h]
-        out.append(mutual_information(push_forward(p, h)))
+    try:
+        out = [_mutual_information(_push_forward(p, h))]
+        for layer in layers:
+            h = [layer(v) for v in h]
+            out.append(_mutual_information(_push_forward(p, h)))
+    except TypeError as e:
+        raise ValueError(f"the layers' values must be hashable: {e}") from None
     return out
 
 

@@ -6,6 +6,7 @@ returns its error; the false variants call the same check with a wrong statement
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from fractions import Fraction
@@ -335,14 +336,14 @@ def _layer_steps(p: np.ndarray, values: list[Hashable], layers: Sequence[Callabl
     that also reads the input through a long skip connection.  ``values[x]`` is the input
     value of row x of the joint law ``p``.
     """
-    h = list(values)
-    steps = []
-    for g in layers:
-        new = [g(v) for v in h]
-        seen = list(zip(new, values, strict=True)) if skip else new
-        steps.append((info.mutual_information(info.push_forward(p, h)),
-                      info.mutual_information(info.push_forward(p, seen))))
-        h = new
+    infos = info.layer_informations(p, layers, values)  # I(Y; H_0), I(Y; H_1), ...
+    if not skip:
+        return list(itertools.pairwise(infos))
+    h, steps = list(values), []
+    for before, g in zip(infos, layers, strict=False):
+        h = [g(v) for v in h]
+        seen = list(zip(h, values, strict=True))
+        steps.append((before, info.mutual_information(info.push_forward(p, seen))))
     return steps
 
 
@@ -629,7 +630,7 @@ def check_v_information(layer: Callable[..., np.ndarray] = _affine_layer,
 
 
 # --------------------------------------------------------------------------- Cover's theorem
-COVER_CASES = ((1, (3, 4, 5)), (2, (4, 5, 6, 7)), (3, (5, 6, 7)))
+COVER_CASES = ((1, (3, 4, 5)), (2, (4, 5, 6, 7)), (3, (5, 6)))
 """(d, values of N) of the affine count; the homogeneous count uses the same N in R^3."""
 
 
