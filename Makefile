@@ -1,4 +1,7 @@
 # Hidden Units: set-up, book builds and tests. Every target installs what it needs.
+# bash with pipefail: a failing command in a pipeline fails its recipe
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -14,14 +17,23 @@ JBFLAGS := -W -n --keep-going
 # Pages executed at once (the chapters run single-threaded): one per core by default.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 EXECUTE := $(PY) -m hiddenunits.book.execute --jobs $(JOBS)
+# EDITION=student builds the site without exercise solutions, into _build/student.
+EDITION ?= full
+ifeq ($(EDITION),student)
+HTML_OUT := --path-output _build/student
+else ifneq ($(EDITION),full)
+$(error EDITION must be full or student, not '$(EDITION)')
+endif
 
 .PHONY: help install html book-strict chapter test lint unit claims pdf tex-deps clean lock \
-	lock-check
+	lock-check site browser-deps
 
 help:
 	@echo "make html   build the website into _build/html (sets everything up first)"
-	@echo "make test   lint, unit tests, every claim check, strict rebuild of the whole book, PDF"
+	@echo "make html EDITION=student   the student edition (no solutions), in _build/student"
+	@echo "make test   lint, unit tests, every claim check, PDF, strict rebuild of the book, browser test"
 	@echo "make pdf    build the PDF edition into _build/latex"
+	@echo "make site   browser test of the built site (screenshots in _build/screenshots)"
 	@echo "make clean  remove build outputs (keeps the virtual environment)"
 	@echo "make lock-check  check that requirements.lock installs from the public index"
 
@@ -34,7 +46,7 @@ $(STAMP): requirements.lock pyproject.toml
 	    --index-url "$(TORCH_INDEX)"; fi
 	@echo "== Set-up: installing $$(grep -c == requirements.lock) pinned packages"
 	$(PY) -m pip install --disable-pip-version-check --progress-bar on -r requirements.lock \
-	  | grep -v '^Requirement already satisfied' || true
+	  | { grep -v '^Requirement already satisfied' || true; }
 	@$(PY) -c "import torch, sphinx, myst_nb" || { echo "set-up failed (see above)"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@echo "== Set-up done"
@@ -46,7 +58,7 @@ install: $(STAMP)
 # parallel (JOBS at a time), into the execution cache; then Sphinx builds from the cache.
 html: install
 	@$(EXECUTE)
-	$(JB) build . $(JBFLAGS)
+	HIDDENUNITS_EDITION=$(EDITION) $(JB) build . $(HTML_OUT) $(JBFLAGS)
 
 # Re-read every page (the execution cache still serves unchanged chapters), so a page
 # that failed before cannot pass silently on a rebuild.
@@ -77,15 +89,16 @@ lint: install
 PYTEST_JOBS ?= $(JOBS)
 PYTEST := $(PY) -m pytest -n $(PYTEST_JOBS) --dist loadgroup
 unit: install
-	$(PYTEST) -m "not slow"
+	$(PYTEST) -m "not slow and not site"
 
 claims: install
 	$(PY) -m hiddenunits claims
 
-# Everything: lint, every test (slow ones included), the strict book and the PDF.
+# Everything: lint, every test (slow ones included), the PDF, then the strict rebuild of
+# the site (which links the PDF), and the browser test of that site last.
 test: lint
-	$(PYTEST)
-	$(MAKE) book-strict pdf
+	$(PYTEST) -m "not site"
+	$(MAKE) pdf book-strict site
 
 # The PDF edition: LaTeX through Jupyter Book's pdflatex builder (xelatex engine), then a
 # gate that fails on undefined references or citations ("??"), missing glyphs or files.
@@ -106,10 +119,37 @@ tex-deps:
 	fi
 
 pdf: install tex-deps
+	@$(EXECUTE)
 	$(JB) build . --builder pdflatex $(JBFLAGS)
 	$(PY) -m hiddenunits.book.pdfcheck _build/latex/hidden-units.log $(PDF)
-	@if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/hidden-units.pdf; fi
 	@echo "PDF: $(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages/ {print $$2}') pages)"
+	@if [ -d _build/html ]; then echo "(the next make html links it from the site)"; fi
+
+# The browser test of the built site: Debian's chromium and chromedriver driven by
+# Selenium (pinned in requirements.lock), axe-core from the npm registry into _build/axe
+# (never into the site). Installs what is missing when run as root, else says how.
+AXE_VERSION := 4.14.1
+AXE := _build/axe/node_modules/axe-core/axe.min.js
+BROWSER_PACKAGES := chromium chromium-driver
+
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v npm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing $(BROWSER_PACKAGES) npm (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    $(BROWSER_PACKAGES) npm >/dev/null; \
+	else \
+	  echo "Chromium is missing. Install it with:"; \
+	  echo "  sudo apt-get install $(BROWSER_PACKAGES) npm"; exit 1; \
+	fi
+	@test -f $(AXE) || npm install --silent --no-audit --no-fund --prefix _build/axe \
+	  axe-core@$(AXE_VERSION)
+
+site: install browser-deps
+	@start=$$(date +%s); \
+	$(PY) -m pytest -m site tests/test_site.py; status=$$?; \
+	echo "browser test: $$(( $$(date +%s) - start )) s (per pass: _build/screenshots/timing.txt)"; \
+	exit $$status
 
 # Re-pin requirements.lock from the environment (run after changing dependencies). Local
 # version labels (torch==2.13.0+cpu) exist only on the index that built them: strip them,

@@ -74,10 +74,10 @@ def test_rk4_matches_the_midpoint_rule_on_the_trajectory():
 
 
 def test_midpoint_drift_under_weight_decay_matches_the_closed_form():
-    # with weight decay the flow obeys dD/dt = -2 lambda D, so D(T) = exp(-2 lambda T) D(0)
-    lam, T = 0.01, 10.0
-    drift = bal.drift(bal.FlowSetup(weight_decay=lam, horizon=T), "implicit midpoint", 0.2)
-    assert drift == pytest.approx(1 - math.exp(-2 * lam * T), rel=1e-3)
+    # with weight decay the flow obeys dD/dt = -2 gamma D, so D(T) = exp(-2 gamma T) D(0)
+    gamma, T = 0.01, 10.0
+    drift = bal.drift(bal.FlowSetup(weight_decay=gamma, horizon=T), "implicit midpoint", 0.2)
+    assert drift == pytest.approx(1 - math.exp(-2 * gamma * T), rel=1e-3)
 
 
 def test_gradient_descent_drift_is_first_order():
@@ -87,6 +87,46 @@ def test_gradient_descent_drift_is_first_order():
     slope = bal.order(bal.STEPS[1:], table["gradient descent (Euler)"][1:])
     assert 0.8 < slope < 1.3
     assert bal.order(bal.STEPS, table["Runge-Kutta 4"]) > 3.5
+
+
+def test_spectra_under_a_change_of_basis():
+    rng = np.random.default_rng(4)
+    C = lae.covariance(rng.normal(size=(100, 5)) @ rng.normal(size=(5, 5)))
+    A, B = rng.normal(size=(2, 5)), rng.normal(size=(5, 2))
+    # independent computation: squared singular values of C^(1/2) A^T
+    ref = np.linalg.svd(lae.sqrt_psd(C) @ A.T, compute_uv=False) ** 2
+    np.testing.assert_allclose(bal.hidden_spectrum(A, C), ref, rtol=1e-10)
+    G = rng.normal(size=(2, 2))
+    GA, BG = G @ A, np.linalg.solve(G.T, B.T).T
+    np.testing.assert_allclose(bal.output_spectrum(GA, BG, C), bal.output_spectrum(A, B, C),
+                               rtol=1e-8)
+    assert np.abs(bal.hidden_spectrum(GA, C) - bal.hidden_spectrum(A, C)).max() > 1e-3
+
+
+def test_the_regularised_critical_points():
+    # (P W^1/2 U_k^T, U_k W^1/2 P^T), W = I - gamma Lambda_k^-1: a critical point of L + penalty
+    C = lae.digits_covariance()
+    lam, U = lae.pca(C)
+    gamma, k = 0.05, 4
+    P = np.linalg.qr(np.random.default_rng(5).normal(size=(k, k)))[0]
+    W = np.diag(np.sqrt(1 - gamma / lam[:k]))
+    A, B = P @ W @ U[:, :k].T, U[:, :k] @ W @ P.T
+    gA, gB = lae.gradients(A, B, C)
+    assert np.abs(gA + gamma * A).max() < 1e-14 and np.abs(gB + gamma * B).max() < 1e-14
+    np.testing.assert_allclose(bal.hidden_spectrum(A, C), lam[:k] - gamma, rtol=1e-12)
+
+
+def test_decay_and_spectrum_runs():
+    kunin = bal.decay_run(bal.DECAY_RUNS["uniform decay"])
+    assert kunin.transpose_gap < 1e-12 and kunin.direction_error < 1e-12
+    assert kunin.singular_error < 1e-12
+    short = bal.decay_run(bal.DECAY_RUNS["per-unit decay"])
+    long = bal.decay_run(bal.DECAY_RUNS["per-unit decay, longer"])
+    assert short.unit_pc < long.unit_pc
+    balanced = bal.spectrum_run(bal.SPECTRUM_RUNS["PyTorch's scale, weight decay"])
+    unbalanced = bal.spectrum_run(bal.SPECTRUM_RUNS["PyTorch's scale"])
+    assert balanced.balancedness < 1e-12 and balanced.hidden_error < 1e-12
+    assert unbalanced.hidden_error > 0.1 > unbalanced.output_error
 
 
 def test_order_of_exact_power_law():
@@ -110,6 +150,10 @@ def test_order_of_exact_power_law():
     lambda: bal.FlowSetup(seed=-1),
     lambda: bal.step_change(np.ones((2, 3)), np.ones((3, 2)), 0.0),
     lambda: bal.step_identity_error(bal.FlowSetup(horizon=1.0), 0.3),
+    lambda: bal.hidden_spectrum(np.ones((2, 3)), np.eye(4)),
+    lambda: bal.output_spectrum(np.ones((2, 3)), np.ones((3, 3)), np.eye(3)),
+    lambda: bal.spectrum_run("spec"),
+    lambda: bal.decay_run(bal.FlowSetup()),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

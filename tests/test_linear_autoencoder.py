@@ -145,6 +145,42 @@ def test_gradient_descent_reaches_the_minimum_on_digits():
             a[0] = 0.0
 
 
+def test_weight_decay_training_is_the_penalised_gradient_descent():
+    spec = lae.TrainSpec(steps=30, init_scale=1.0, weight_decay=(0.0, 0.1, 0.2, 0.3))
+    A, B, _ = lae.train(spec)
+    C = lae.digits_covariance()
+    A_, B_ = lae.init_factors(4, 64, 0, "gaussian", 1.0)
+    g = np.array(spec.weight_decay)
+    for _ in range(30):  # the penalty (1/2) sum_i g_i (||a_i||^2 + ||b_i||^2), written out
+        gA, gB = lae.gradients(A_, B_, C)
+        A_, B_ = A_ - 0.5 * (gA + g[:, None] * A_), B_ - 0.5 * (gB + B_ * g[None, :])
+    np.testing.assert_allclose(A, A_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(B, B_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(lae.TrainSpec(weight_decay=0.5).decays, np.full(4, 0.5))
+
+
+def test_largest_hessian_eigenvalue_at_critical_points():
+    _, C, _, _ = _problem(8, n=5, k=2)
+    lam, _ = lae.pca(C)
+    for S in [(0, 1), (2, 4)]:
+        A, B = lae.critical_point(C, S)
+        ev = np.linalg.eigvalsh(lae.hessian(A, B, C))
+        assert ev[-1] >= lam[0] - 1e-12  # the bound of thm-baldi-hornik (b)
+    # the stored extreme eigenvalues against a full eigendecomposition
+    cp = lae.critical_points(4, 6)[-1]
+    D = lae.digits_covariance()
+    ev = np.linalg.eigvalsh(lae.hessian(*lae.critical_point(D, cp.S), D))
+    assert cp.max_eig == pytest.approx(ev[-1], rel=1e-10)
+    assert cp.min_eig == pytest.approx(ev[0], rel=1e-10)
+
+
+def test_unit_study_compares_seeds_as_representations():
+    study = lae.unit_study()
+    assert all(1 - c < 1e-5 for c in study.canonical_min)
+    assert all(0.999 < c <= 1 for c in study.cka)
+    assert max(study.unit_unit) < 0.95
+
+
 def test_init_factors_laws():
     A, B = lae.init_factors(50, 200, rng=0, law="uniform")
     assert np.abs(A).max() <= 1 / math.sqrt(200) and np.abs(B).max() <= 1 / math.sqrt(50)
@@ -172,6 +208,9 @@ def test_init_factors_laws():
     lambda: lae.TrainSpec(lr=-0.5),
     lambda: lae.TrainSpec(steps=2.5),
     lambda: lae.TrainSpec(law="cauchy"),
+    lambda: lae.TrainSpec(weight_decay=-0.1),
+    lambda: lae.TrainSpec(weight_decay=(0.1, 0.2)),
+    lambda: lae.TrainSpec(weight_decay=(0.1, 0.2, float("nan"), 0.1)),
     lambda: lae.train("spec"),
     lambda: lae.principal_angles(np.ones((3, 1)), np.ones((4, 1))),
     lambda: lae.product_error(np.ones((2, 3)), np.ones((3, 2)), np.eye(3), 0),

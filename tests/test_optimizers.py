@@ -47,6 +47,8 @@ def test_nesterov_matches_the_two_sequence_form():
     (Optimizer("adam", lr=0.01), lambda p: torch.optim.Adam([p], lr=0.01)),
     (Optimizer("rmsprop", lr=0.01, beta2=0.99),
      lambda p: torch.optim.RMSprop([p], lr=0.01, alpha=0.99, eps=1e-8)),
+    (Optimizer("adagrad", lr=0.1, weight_decay=0.01),
+     lambda p: torch.optim.Adagrad([p], lr=0.1, eps=1e-8, weight_decay=0.01)),
 ])
 def test_matches_torch_optim_in_float64(opt, make):
     Q, b, x0 = _quadratic(2)
@@ -59,6 +61,15 @@ def test_matches_torch_optim_in_float64(opt, make):
         (0.5 * p @ Qt @ p - bt @ p).backward()
         torch_opt.step()
     np.testing.assert_allclose(traj[-1][0], p.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_adagrad_closed_form_on_a_linear_loss():
+    # a constant gradient c: after t steps s = t c^2, so theta_t = theta_0 - lr sum_j 1/sqrt(j)
+    c = np.array([2.0, -0.5])
+    traj = optimizers.run(Optimizer("adagrad", lr=0.1, eps=1e-300), (np.zeros(2),),
+                          lambda th, t: (c,), 5)
+    expected = -0.1 * np.sign(c) * sum(1 / np.sqrt(j) for j in range(1, 6))
+    np.testing.assert_allclose(traj[-1][0], expected, rtol=1e-14)
 
 
 def test_l1_adds_the_sign_subgradient():
@@ -76,7 +87,7 @@ def test_step_losses_are_indexed_by_step():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"method": "adagrad"}, {"lr": 0.0}, {"lr": float("nan")}, {"momentum": 1.0},
+    {"method": "adadelta"}, {"lr": 0.0}, {"lr": float("nan")}, {"momentum": 1.0},
     {"weight_decay": -1.0}, {"eps": 0.0}, {"beta2": 1.5}, {"l1": -0.1}, {"lr": "0.1"},
     {"momentum": True},
 ])

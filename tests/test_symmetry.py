@@ -117,13 +117,69 @@ def test_signed_permutation():
 
 
 def test_trajectory_equivariance_short_runs():
-    gd, adam = symmetry.CASES[0], symmetry.CASES[5]
+    gd, adam = symmetry.case("gradient descent"), symmetry.case("Adam")
     assert symmetry.compare(gd, steps=50).deviation.max() < 1e-12
     assert symmetry.compare(adam, steps=50).deviation.max() > 1e-3
     general = replace(gd, group="general linear")
     assert symmetry.compare(general, steps=50).deviation.max() > 1e-2
     gap, _, _ = symmetry.transformed_run_gap(np.diag([2.0, 1, 1, 1]), steps=20)
     assert gap > 1e-2
+
+
+def test_compare_deviation_against_the_group_action():
+    r = symmetry.compare(symmetry.case("Adam"), steps=5)
+    # recompute from scratch with act() (an independent path: solve instead of inverse)
+    from scipy.stats import ortho_group as og
+    gen = np.random.default_rng(0)
+    theta0 = lae.init_factors(4, 64, gen, "gaussian", 1.0)
+    M = og.rvs(4, random_state=gen)
+    grad = symmetry.step_gradients(symmetry.case("Adam"), 5, 4, gen)
+    run1 = symmetry.optimizers.run(symmetry.case("Adam").optimizer, theta0, grad, 5)
+    run2 = symmetry.optimizers.run(symmetry.case("Adam").optimizer, symmetry.act(M, *theta0),
+                                   grad, 5)
+    ref = [math.sqrt(sum(np.sum((p - q) ** 2) for p, q in zip(symmetry.act(M, *t1), t2,
+                                                               strict=True))
+                     / sum(np.sum(p ** 2) for p in t1)) for t1, t2 in zip(run1, run2,
+                                                                           strict=True)]
+    np.testing.assert_allclose(r.deviation, ref, rtol=1e-9, atol=1e-15)
+
+
+def test_case_lookup():
+    assert symmetry.case("Adagrad").optimizer.method == "adagrad"
+    assert not symmetry.case("RMSProp").equivariant
+    with pytest.raises(ValueError, match="no procedure"):
+        symmetry.case("SGD")
+
+
+def test_tied_units_stay_tied_and_limit_the_rank():
+    run = symmetry.stabiliser_run("linear", tied=4)
+    assert run.deviation.max() == 0.0
+    # all units equal: B A has rank one, so the loss is at least the best rank-one loss
+    C = lae.digits_covariance()
+    assert run.loss >= lae.optimal_loss(C, 1)
+    pair = symmetry.stabiliser_run("linear", tied=2, method="nesterov")
+    assert pair.deviation.max() == 0.0 and pair.loss >= lae.optimal_loss(C, 3)
+    assert symmetry.stabiliser_run("linear", tie_outgoing=False).deviation[-1] > 1e-3
+    assert symmetry.stabiliser_run("linear", dropout=0.25).deviation[-1] > 1e-3
+
+
+def test_tied_relu_units_stay_tied():
+    run = symmetry.stabiliser_run("relu", tied=3)
+    assert run.deviation.max() == 0.0 and 0.0 <= run.accuracy <= 1.0
+    assert symmetry.stabiliser_run("relu", dropout=0.25).deviation.max() > 1e-4
+
+
+def test_unit_parameters_and_tie_deviation():
+    W1, b1 = np.arange(6.0).reshape(3, 2), np.array([1.0, 2.0, 3.0])
+    W2, b2 = np.arange(6.0).reshape(2, 3), np.zeros(2)
+    units = symmetry.unit_parameters([W1, b1, W2, b2], "relu")
+    np.testing.assert_array_equal(units[1], [2.0, 3.0, 2.0, 1.0, 4.0])
+    A, B = np.ones((2, 3)), np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(symmetry.unit_parameters([A, B], "linear")[1],
+                                  [1.0, 1.0, 1.0, 1.0, 3.0, 5.0])
+    u = np.array([[3.0, 4.0], [3.0, 4.0], [0.0, 0.0]])
+    assert symmetry.tie_deviation(u, 2) == 0.0
+    assert symmetry.tie_deviation(u, 3) == pytest.approx(1.0)
 
 
 def test_step_gradients_share_minibatches_and_masks():
@@ -255,6 +311,14 @@ def test_relu_network_symmetry():
     lambda: symmetry.step_gradients("gd", 10, 4),
     lambda: symmetry.commutes_with_relu(np.ones((2, 2, 3)), np.ones((2, 1))),
     lambda: symmetry.commutes_with_relu(np.ones((2, 2, 2)), np.ones((3, 1))),
+    lambda: symmetry.stabiliser_run("sigmoid"),
+    lambda: symmetry.stabiliser_run("linear", tied=5),
+    lambda: symmetry.stabiliser_run("relu", tied=1),
+    lambda: symmetry.stabiliser_run("relu", method="nesterov"),
+    lambda: symmetry.stabiliser_run("linear", dropout=1.0),
+    lambda: symmetry.stabiliser_run("linear", tie_outgoing="yes"),
+    lambda: symmetry.tie_deviation(np.ones((3, 2)), 4),
+    lambda: symmetry.unit_parameters([np.ones((2, 3))], "linear"),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

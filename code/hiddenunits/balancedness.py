@@ -56,7 +56,8 @@ class FlowSetup:
     k: int = 4
     """Hidden units (1 <= k < 64)."""
     seed: int = 0
-    """Seed of the Gaussian initial factors (:func:`lae.init_factors`)."""
+    """Seed of the Gaussian initial factors (see
+    :func:`~hiddenunits.linear_autoencoder.init_factors`)."""
     init_scale: float = 1.0
     """Multiplies PyTorch's initial scale (> 0)."""
     horizon: float = 10.0
@@ -210,7 +211,11 @@ def order(hs: ArrayLike, errors: ArrayLike) -> float:
     return float(np.polyfit(np.log(hs), np.log(errors), 1)[0])
 
 
-def step_identity_error(setup: FlowSetup = FlowSetup(), h: float = 0.1) -> float:
+IDENTITY_STEP = 0.1
+"""Step of the book's test of the one-step identity (:func:`step_identity_error`)."""
+
+
+def step_identity_error(setup: FlowSetup = FlowSetup(), h: float = IDENTITY_STEP) -> float:
     """max over GD steps of ||D_{t+1} - D_t - h^2 (g_A g_A^T - g_B^T g_B)|| / ||D_t||."""
     _steps(setup, h)
     return _step_identity_error(setup, float(h))
@@ -229,3 +234,130 @@ def _step_identity_error(setup: FlowSetup, h: float) -> float:
         worst = max(worst, float(np.linalg.norm(dD - pred) / scale))
         A, B = A1, B1
     return worst
+
+
+# ---------------------------------------------------------------- what D = 0 makes meaningful
+def hidden_spectrum(A: ArrayLike, C: ArrayLike) -> np.ndarray:
+    """Eigenvalues of the hidden units' covariance A C A^T (k, k), descending.
+
+    They change under a change of hidden basis G (to those of G A C A^T G^T), unless G is
+    orthogonal.
+    """
+    A = check_array("A", A, ndim=2)
+    C = check_array("C", C, shape=(A.shape[1], A.shape[1]))
+    return np.linalg.eigvalsh(A @ C @ A.T)[::-1].copy()
+
+
+def output_spectrum(A: ArrayLike, B: ArrayLike, C: ArrayLike) -> np.ndarray:
+    """The k largest eigenvalues of the reconstructions' covariance (BA) C (BA)^T, descending.
+
+    They depend on (A, B) only through B A, so no change of hidden basis changes them.
+    """
+    A, B = _factors(("A", "B"), A, B)
+    W = B @ A
+    C = check_array("C", C, shape=(W.shape[1], W.shape[1]))
+    return np.linalg.eigvalsh(W @ C @ W.T)[::-1][:len(A)].copy()
+
+
+@dataclass(frozen=True)
+class SpectrumRun:
+    """Balancedness and spectra at the end of one training run of the digits autoencoder."""
+
+    spec: lae.TrainSpec
+    """The run."""
+    balancedness: float
+    """||D||_F / ||A A^T||_F at the end."""
+    hidden_error: float
+    """max_i |mu_i / (lambda_i - gamma_i) - 1| for the hidden spectrum mu (gamma: decays)."""
+    output_error: float
+    """max_i |nu_i / ((1 - gamma_i / lambda_i)^2 lambda_i) - 1| for the output spectrum nu
+    (at the minimiser with penalties gamma_i, B A shrinks u_i by 1 - gamma_i / lambda_i)."""
+    loss_gap: float
+    """L - min L at the end."""
+
+
+SPECTRUM_RUNS = {
+    "small initialisation": lae.TrainSpec(),
+    "PyTorch's scale": lae.TrainSpec(init_scale=1.0),
+    "PyTorch's scale, weight decay": lae.TrainSpec(init_scale=1.0, weight_decay=0.05),
+}
+"""The runs of :func:`spectrum_run` that the book reports, by name."""
+
+
+def spectrum_run(spec: lae.TrainSpec) -> SpectrumRun:
+    """Train ``spec`` on the digits and compare its hidden and output spectra with PCA."""
+    if not isinstance(spec, lae.TrainSpec):
+        raise ValueError(f"spec must be a TrainSpec, got {type(spec).__name__}")
+    return _spectrum_run(spec)
+
+
+@lru_cache(maxsize=8)
+def _spectrum_run(spec: lae.TrainSpec) -> SpectrumRun:
+    C = lae.digits_covariance()
+    lam, _ = lae.pca(C)
+    A, B, losses = lae.train(spec)
+    k = spec.k
+    hidden = hidden_spectrum(A, C)
+    output = output_spectrum(A, B, C)
+    gamma = np.sort(spec.decays)  # the smallest penalty goes with the largest eigenvalue
+    shrink = 1 - gamma / lam[:k]
+    return SpectrumRun(
+        spec, float(np.linalg.norm(balancedness(A, B)) / np.linalg.norm(A @ A.T)),
+        float(np.abs(hidden / (lam[:k] - gamma) - 1).max()),
+        float(np.abs(output / (shrink**2 * lam[:k]) - 1).max()),
+        float(losses[-1] - lae.optimal_loss(C, k)))
+
+
+# ---------------------------------------------------------------- weight decay
+@dataclass(frozen=True)
+class DecayRun:
+    """What an L2 penalty leaves of the symmetry, at the end of one run (k = 4, digits)."""
+
+    spec: lae.TrainSpec
+    """The run."""
+    transpose_gap: float
+    """||A - B^T||_F / ||A||_F."""
+    singular_error: float
+    """max_i |s_i / sqrt(1 - gamma_i / lambda_i) - 1| for the singular values s of B."""
+    direction_error: float
+    """max_i (1 - |<u^_i, u_i>|) for the left singular vectors u^_i of B (decreasing s_i)."""
+    unit_pc: float
+    """best_match of the hidden units against the principal component scores."""
+
+
+DECAY_RUNS = {
+    "uniform decay": lae.TrainSpec(init_scale=1.0, weight_decay=0.05),
+    "per-unit decay": lae.TrainSpec(init_scale=1.0, weight_decay=(0.02, 0.04, 0.06, 0.08)),
+    "per-unit decay, longer": lae.TrainSpec(init_scale=1.0, steps=10000,
+                                            weight_decay=(0.02, 0.04, 0.06, 0.08)),
+}
+"""The weight-decay runs that the book reports, by name: the same penalty gamma on every
+unit (Kunin et al.), and increasing penalties per unit (Bao et al.), for 1500 and 10000
+steps."""
+
+
+def decay_run(spec: lae.TrainSpec) -> DecayRun:
+    """Train ``spec`` and measure A = B^T, the SVD of B against PCA, and the units against PCA.
+
+    The singular values are compared with sqrt(1 - gamma_i / lambda_i), the decoder's
+    singular values at the minimiser (P W^1/2 U_k^T, U_k W^1/2 P^T), W = I - Gamma Lambda_k^-1,
+    of the uniform penalty (sorted, for per-unit penalties in increasing order).
+    """
+    if not isinstance(spec, lae.TrainSpec):
+        raise ValueError(f"spec must be a TrainSpec, got {type(spec).__name__}")
+    return _decay_run(spec)
+
+
+@lru_cache(maxsize=8)
+def _decay_run(spec: lae.TrainSpec) -> DecayRun:
+    C = lae.digits_covariance()
+    lam, U = lae.pca(C)
+    A, B, _ = lae.train(spec)
+    k = spec.k
+    V, s, _ = np.linalg.svd(B, full_matrices=False)
+    expected = np.sort(np.sqrt(1 - np.sort(spec.decays) / lam[:k]))[::-1]
+    return DecayRun(
+        spec, float(np.linalg.norm(A - B.T) / np.linalg.norm(A)),
+        float(np.abs(s / expected - 1).max()),
+        float((1 - np.abs(np.sum(V * U[:, :k], axis=0))).max()),
+        lae.best_match(lae.unit_component_correlations(A, C, k)))

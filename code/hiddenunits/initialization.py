@@ -1,64 +1,60 @@
 """Initialising deep networks: variance propagation, the standard variances, and depth.
 
-Builds on :mod:`hiddenunits.nets` (``make_mlp``, ``init_linear_``, ``orthogonal_``,
-``train_classifier``): this module measures what those initialisations do to signals,
-singular values and training in deep networks.
+Builds on :mod:`hiddenunits.nets` (``MLPConfig``, ``make_mlp``, ``TrainConfig``,
+``train_classifier``): this module measures what the weight laws of ``nets.INITS`` do to
+signals, singular values and training in deep networks.  ``depth`` always counts hidden
+layers, as in ``nets.MLPConfig``: a net of depth ``L`` has ``L + 1`` weight layers.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 import torch
-from scipy import integrate, stats
+from numpy.polynomial import legendre
+from numpy.typing import ArrayLike
 from torch import nn
 
 from hiddenunits import data, nets
-from hiddenunits.claims import claim
-from hiddenunits.figures import figure
-from hiddenunits.style import COLORS, new_figure
 from hiddenunits.threads import limited_threads
+from hiddenunits.validation import (
+    check_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    check_seed,
+    check_sizes,
+)
 
-# The weight inits compared in the chapter, with the labels used in figures and tables.
-INIT_LABELS = {
-    "pytorch": "PyTorch default",
-    "xavier": "Xavier (Glorot)",
-    "lecun": "LeCun",
-    "he": "He",
-    "orthogonal": "orthogonal",
-}
+DEEP_NET = nets.MLPConfig(depth=29, width=64, activation="relu", init="he", bias=True)
+"""The chapter's deep network: 29 hidden layers of 64 units, i.e. 30 weight layers, like
+He et al.'s 30-layer model (their depth counts weight layers)."""
 
+DEEP_TRAIN = nets.TrainConfig(epochs=10, batch_size=32, lr=0.001, momentum=0.9, seed=0)
+"""How the deep network is trained: SGD with momentum on the standardised digits."""
 
-# --------------------------------------------------------------------------- validation
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+N_PROBE = 256
+"""Number of standardised training digits fed to a network probed at initialisation."""
 
-
-def _check_init(init: str) -> str:
-    if init not in nets.INITS:
-        raise ValueError(f"unknown initialisation {init!r}; choose one of {nets.INITS}")
-    return init
+_N_CLASSES = 10
 
 
 # --------------------------------------------------------------------------- variances
 def weight_variance(init: str, n_in: int, n_out: int) -> float:
-    """Variance of one weight of an (n_out, n_in) layer under ``init`` (see ``nets.INITS``).
+    """Variance of one weight of an (n_out, n_in) layer under ``init`` (one of ``nets.INITS``).
 
     pytorch/standard: 1/(3 n_in); xavier: 2/(n_in + n_out); lecun: 1/n_in; he: 2/n_in;
     orthogonal (gain 1): 1/max(n_in, n_out), since each orthonormal row or column has unit
     norm spread over that many entries.
     """
-    init = _check_init(init)
-    n_in = _check_int("n_in", n_in, 1)
-    n_out = _check_int("n_out", n_out, 1)
+    check_choice("init", init, nets.INITS)
+    n_in = check_int("n_in", n_in, minimum=1)
+    n_out = check_int("n_out", n_out, minimum=1)
     return {
         "pytorch": 1 / (3 * n_in), "standard": 1 / (3 * n_in),
         "xavier": 2 / (n_in + n_out), "lecun": 1 / n_in, "he": 2 / n_in,
@@ -66,350 +62,215 @@ def weight_variance(init: str, n_in: int, n_out: int) -> float:
     }[init]
 
 
+@lru_cache(maxsize=1)
+def _half_line_rule(nodes: int = 128, end: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-end, 0] and [0, end], joined."""
+    x, w = legendre.leggauss(nodes)
+    half = end / 2
+    z = np.concatenate([half * (x - 1), half * (x + 1)])
+    weights = np.concatenate([half * w, half * w])
+    z.setflags(write=False)
+    weights.setflags(write=False)
+    return z, weights
+
+
 def second_moment_gain(activation: str) -> float:
     """E[f(z)^2] / E[z^2] for z ~ N(0, 1): the factor an activation applies to a second moment.
 
-    1/2 for ReLU (any symmetric z), (1 + a^2)/2 for leaky ReLU with slope a, 1 for the
-    identity; for tanh it depends on the scale (here unit variance).
+    ``activation`` is a key of ``nets.ACTIVATIONS`` (linear, sigmoid, tanh, relu,
+    leaky_relu, softplus, elu, gelu, silu).  1/2 for ReLU, (1 + a^2)/2 for leaky ReLU with
+    slope a, 1 for the identity; for tanh it depends on the scale (here unit variance).
+    Gauss-Legendre quadrature on each half line, so that the kink of ReLU-like activations
+    at 0 falls on an end point; the tails beyond |z| = 12 weigh less than 1e-30.
     """
-    if activation not in nets.ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of "
-                         f"{list(nets.ACTIVATIONS)}")
+    check_choice("activation", activation, nets.ACTIVATIONS)
+    z, w = _half_line_rule()
     f = nets.ACTIVATIONS[activation]()
-
-    def integrand(z: float) -> float:
-        with torch.no_grad():
-            v = float(f(torch.tensor([z], dtype=torch.float64))[0])
-        return v * v * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-
-    value, _ = integrate.quad(integrand, -12, 12, points=[0.0], epsabs=1e-13, limit=200)
-    return value
+    with torch.no_grad():
+        fz = f(torch.from_numpy(z.copy())).numpy()  # one call on every node
+    return float(np.sum(w * fz * fz * np.exp(-z * z / 2)) / math.sqrt(2 * math.pi))
 
 
-# --------------------------------------------------------------------------- claims
-def variance_propagation_residual(w_values=(-2, 0, 2), x_law=None) -> Fraction:
-    """|Var(y) - n_in Var(w) mean_j E[x_j^2]| for y = sum_j w_j x_j, by exact enumeration.
+# --------------------------------------------------------------------------- forward moments
+_FORWARD = ("relu", "linear")
 
-    w_j are i.i.d. uniform on ``w_values`` (mean 0); x = (x_1, x_2, x_3) has the finite joint
-    law ``x_law`` (a list of (probability, x) pairs, correlated and not centred by default),
-    independent of w.  Exact rational arithmetic: a correct identity gives exactly 0.
+
+def forward_second_moments(width: int, depth: int, variance: float, n_nets: int,
+                           activation: str = "relu", rng: int | np.random.Generator = 0
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Monte Carlo q_l = E[z_l^2], l = 1..depth, in zero-bias nets with N(0, variance) weights.
+
+    Square layers of ``width`` units, ``activation`` "relu" or "linear" (the identity)
+    between them, and a fixed input x with ||x||^2 = width.  ``depth`` counts the layers
+    whose pre-activations z_l are recorded.  Returns (mean, standard error), each
+    (depth,), averaged over ``n_nets`` independent nets and their units.
     """
-    w_values = [Fraction(v) for v in w_values]
-    if sum(w_values) != 0:
-        raise ValueError("the weight law must have mean 0")
-    if x_law is None:  # x = (u, u^2, u + v), u in {0, 1, 3}, v in {-1, 2}: not centred
-        x_law = [(Fraction(pu) * Fraction(pv), (u, u * u, u + v))
-                 for (pu, u), (pv, v) in itertools.product(
-                     [(Fraction(1, 2), 0), (Fraction(1, 3), 1), (Fraction(1, 6), 3)],
-                     [(Fraction(1, 4), -1), (Fraction(3, 4), 2)])]
-    n_in = len(x_law[0][1])
-    var_w = sum(v * v for v in w_values) / len(w_values)
-    p_w = Fraction(1, len(w_values) ** n_in)
-    e_y = e_y2 = Fraction(0)
-    for p_x, x in x_law:
-        for w in itertools.product(w_values, repeat=n_in):
-            y = sum(wi * Fraction(xi) for wi, xi in zip(w, x, strict=True))
-            e_y += p_x * p_w * y
-            e_y2 += p_x * p_w * y * y
-    mean_x2 = sum(p * sum(Fraction(xi) ** 2 for xi in x) for p, x in x_law) / n_in
-    return abs((e_y2 - e_y ** 2) - n_in * var_w * mean_x2)
-
-
-@claim("lem-variance-propagation", chapter="initialization",
-       statement="y = w.x with i.i.d. centred w independent of x: Var y = n_in Var(w) E[x^2]",
-       method="exact", tolerance=0.0)
-def check_variance_propagation() -> float:
-    """Exact enumeration with rationals (a correlated, non-centred input): residual 0."""
-    return float(variance_propagation_residual())
-
-
-def relu_second_moment_residuals() -> list:
-    """sympy: E[relu(z)^2] - Var(z)/2 for Gaussian, Laplace and uniform z (each 0)."""
-    z = sp.symbols("z", real=True)
-    s = sp.symbols("s", positive=True)
-    laws = {  # symmetric densities with variance s^2
-        "gauss": sp.exp(-z ** 2 / (2 * s ** 2)) / (s * sp.sqrt(2 * sp.pi)),
-        "laplace": sp.exp(-sp.sqrt(2) * sp.Abs(z) / s) / (sp.sqrt(2) * s),
-    }
-    out = []
-    for density in laws.values():
-        var = sp.integrate(z ** 2 * density, (z, -sp.oo, sp.oo))
-        e_relu2 = sp.integrate(z ** 2 * density, (z, 0, sp.oo))  # relu(z)^2 = z^2 on z > 0
-        out.append(sp.simplify(e_relu2 - var / 2))
-    a = sp.sqrt(3) * s  # uniform on [-a, a] has variance s^2
-    out.append(sp.simplify(sp.integrate(z ** 2 / (2 * a), (z, 0, a)) - s ** 2 / 2))
-    return out
-
-
-@claim("lem-relu-second-moment", chapter="initialization",
-       statement="E[relu(z)^2] = Var(z)/2 for every symmetric z",
-       method="symbolic", tolerance=0.0)
-def check_relu_second_moment() -> float:
-    """sympy for three symmetric laws (Gaussian, Laplace, uniform): count of non-zero residuals."""
-    return float(sum(r != 0 for r in relu_second_moment_residuals()))
-
-
-def relu_net_second_moments(width: int, depth: int, scale: float, n_nets: int,
-                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Monte Carlo E[z_l^2], l = 1..depth, in zero-bias ReLU nets with N(0, 2 scale/width) weights.
-
-    The input is a fixed x with ||x||^2 = width, and layer 1 has the same weight law.
-    Returns (mean, standard error), each (depth,), averaged over nets and units.
-    """
-    width = _check_int("width", width, 1)
-    depth = _check_int("depth", depth, 1)
-    n_nets = _check_int("n_nets", n_nets, 2)
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-    std = math.sqrt(2 * scale / width)
+    width = check_int("width", width, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
+    variance = check_real("variance", variance, low=0.0, low_open=True)
+    n_nets = check_int("n_nets", n_nets, minimum=2)
+    check_choice("activation", activation, _FORWARD)
+    rng = check_rng(rng)
+    std = math.sqrt(variance)
     h = np.ones((n_nets, width))  # (S, n): ||x||^2 = width
     means, ses = [], []
     for _ in range(depth):
         w = rng.standard_normal((n_nets, width, width)) * std  # (S, n, n)
-        z = np.einsum("sij,sj->si", w, h)  # (S, n)
+        z = np.matmul(w, h[:, :, None])[:, :, 0]  # (S, n)
         per_net = np.mean(z * z, axis=1)  # (S,)
         means.append(per_net.mean())
         ses.append(per_net.std(ddof=1) / math.sqrt(n_nets))
-        h = np.maximum(z, 0.0)
+        h = np.maximum(z, 0.0) if activation == "relu" else z
     return np.array(means), np.array(ses)
 
 
-def relu_net_second_moments_predicted(width: int, depth: int, scale: float) -> np.ndarray:
-    """E[z_l^2] = sigma^2 ||x||^2 (width sigma^2 / 2)^(l-1) with sigma^2 = 2 scale / width."""
-    sigma2 = 2 * scale / width
-    return np.array([sigma2 * width * (width * sigma2 / 2) ** (layer - 1)
-                     for layer in range(1, depth + 1)])
+def forward_second_moments_predicted(width: int, depth: int, variance: float,
+                                     activation: str = "relu") -> np.ndarray:
+    """q_l = v ||x||^2 (n v g)^(l-1), g = 1/2 (ReLU) or 1 (linear), ||x||^2 = n, (depth,).
+
+    The setting of :func:`forward_second_moments`: n = ``width``, v = ``variance``.
+    """
+    width = check_int("width", width, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
+    variance = check_real("variance", variance, low=0.0, low_open=True)
+    gain = {"relu": 0.5, "linear": 1.0}[check_choice("activation", activation, _FORWARD)]
+    layers = np.arange(1, depth + 1)
+    return variance * width * (width * variance * gain) ** (layers - 1)
 
 
-def relu_moment_zscores(width: int = 16, depth: int = 8, n_nets: int = 4000,
-                        seed: int = 4) -> list[float]:
-    """|z|-scores of the simulated second moments against the exact prediction."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for scale in (0.5, 1.0, 2.0):  # LeCun-like, He, twice He
-        mean, se = relu_net_second_moments(width, depth, scale, n_nets, rng)
-        pred = relu_net_second_moments_predicted(width, depth, scale)
-        out.extend(np.abs(mean - pred) / se)
-    return [float(v) for v in out]
+def _torch_seed(rng: int | torch.Generator) -> int:
+    """A seed from ``rng``: the seed itself, or one drawn from a ``torch.Generator``."""
+    if isinstance(rng, torch.Generator):
+        return int(torch.randint(2 ** 62, (1,), generator=rng))
+    try:
+        return check_seed(rng)
+    except ValueError:
+        raise ValueError("rng must be a seed (integer >= 0) or a torch.Generator, "
+                         f"got {type(rng).__name__}") from None
 
 
-@claim("prop-init-variances", chapter="initialization",
-       statement="zero-bias ReLU net: E z_l^2 = (n sigma^2/2)^(l-1) E z_1^2 at any width; "
-                 "constant iff sigma^2 = 2/n",
-       method="monte-carlo", tolerance=4.0)
-def check_init_variances() -> float:
-    """Largest |z| over 3 weight scales x 8 layers, width 16, 4000 nets: within 4 std errors."""
-    return max(relu_moment_zscores())
-
-
-def pytorch_linear_weights(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def pytorch_linear_weights(n_in: int, n_out: int,
+                           rng: int | torch.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """Weights (n_out, n_in) and bias (n_out,) of a freshly constructed ``torch.nn.Linear``.
 
-    nn.Linear draws from torch's global generator; we fork it (``torch.random.fork_rng``),
-    seed the fork and restore the caller's state afterwards, so nothing is seeded globally.
+    ``nn.Linear`` draws from torch's global generator; we fork it
+    (``torch.random.fork_rng``), seed the fork from ``rng`` (a seed, or a
+    ``torch.Generator`` that supplies one) and restore the caller's state afterwards, so
+    nothing is seeded globally.
     """
-    n_in = _check_int("n_in", n_in, 1)
-    n_out = _check_int("n_out", n_out, 1)
+    n_in = check_int("n_in", n_in, minimum=1)
+    n_out = check_int("n_out", n_out, minimum=1)
+    seed = _torch_seed(rng)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_check_int("seed", seed, 0))
+        torch.manual_seed(seed)
         layer = nn.Linear(n_in, n_out)
     return (layer.weight.detach().double().numpy().copy(),
             layer.bias.detach().double().numpy().copy())
 
 
-@claim("prop-pytorch-default", chapter="initialization",
-       statement="torch.nn.Linear's default weights and biases are U(-1/sqrt(n_in), "
-                 "1/sqrt(n_in)): variance 1/(3 n_in)",
-       method="monte-carlo", tolerance=1.95)
-def check_pytorch_default() -> float:
-    """sqrt(N) * KS distance of torch's own nn.Linear draws to U(-b, b), b = 1/sqrt(n_in).
+# --------------------------------------------------------------------------- deep networks
+def make_initialized_mlp(sizes: Sequence[int], activation: str, init: str,
+                         rng: int | torch.Generator = 0, gain: float = 1.0,
+                         bias: bool = True) -> nn.Sequential:
+    """``nets.make_mlp`` with the orthogonal law scaled by ``gain`` in every Linear layer.
 
-    Level 1.95: the 0.999 quantile of the Kolmogorov distribution (fixed seeds).
+    The orthogonal law with gain g is g times the orthogonal law (``torch.nn.init.
+    orthogonal_`` draws, then multiplies), so the weights are drawn by ``nets.make_mlp``
+    and multiplied by ``gain``.  The other laws have no gain: for them ``gain`` must be 1,
+    and then this is exactly ``nets.make_mlp``.
     """
-    worst = 0.0
-    for n_in, n_out, seed in ((400, 300, 0), (37, 1000, 1)):
-        w, b = pytorch_linear_weights(n_in, n_out, seed)
-        bound = 1 / math.sqrt(n_in)
-        law = stats.uniform(loc=-bound, scale=2 * bound)
-        for sample in (w.ravel(), b):
-            worst = max(worst, math.sqrt(sample.size) * stats.kstest(sample, law.cdf).statistic)
-    return worst
-
-
-# --------------------------------------------------------------------------- depth
-@lru_cache(maxsize=2)
-def standardized_digits(seed: int = 0) -> data.Split:
-    """The digits split with each pixel standardised on the training set (constant ones: 0)."""
-    split = data.digits_split(0.25, seed=seed)
-    mu = split.x_train.mean(axis=0)
-    sd = split.x_train.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-
-    def f(x):
-        return ((x - mu) / sd).astype(np.float32)
-
-    return data.Split(f(split.x_train), split.y_train, f(split.x_test), split.y_test)
-
-
-def make_initialized_mlp(sizes, activation: str, init: str, seed: int,
-                         gain: float = 1.0) -> nn.Sequential:
-    """``nets.make_mlp`` with every Linear re-drawn by ``nets.init_linear_`` at ``gain``.
-
-    ``gain`` only matters for the orthogonal law (the others ignore it in ``nets``); with
-    ``gain == 1`` this is exactly ``nets.make_mlp``.
-    """
-    model = nets.make_mlp(sizes, activation, _check_init(init), rng=seed)
+    sizes = check_sizes("sizes", sizes, minimum_length=2)
+    check_choice("init", init, nets.INITS)
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    if gain != 1.0 and init != "orthogonal":
+        raise ValueError(f"gain must be 1 for init {init!r}: only the orthogonal law has a gain")
+    model = nets.make_mlp(sizes, activation, init, rng, bias)
     if gain != 1.0:
-        if init != "orthogonal":
-            raise ValueError("a gain other than 1 is only used by the orthogonal init")
-        gen = nets.torch_generator(seed)
-        for module in model:
-            if isinstance(module, nn.Linear):
-                nets.init_linear_(module, init, gen, gain)
+        with torch.no_grad():
+            for module in model:
+                if isinstance(module, nn.Linear):
+                    module.weight.mul_(gain)
     return model
 
 
-@dataclass(frozen=True)
-class DepthConfig:
-    """A deep MLP probed at initialisation: ``depth`` Linear layers of ``width`` units."""
-
-    depth: int = 30
-    width: int = 64
-    n_inputs: int = 256
-    seed: int = 0
-
-    def __post_init__(self):
-        _check_int("depth", self.depth, 2)
-        _check_int("width", self.width, 1)
-        _check_int("n_inputs", self.n_inputs, 1)
-        _check_int("seed", self.seed, 0)
+def _check_net(net: nets.MLPConfig, relu_only: bool = False) -> nets.MLPConfig:
+    if not isinstance(net, nets.MLPConfig):
+        raise ValueError(f"net must be a nets.MLPConfig, got {type(net).__name__}")
+    if relu_only and net.activation != "relu":
+        raise ValueError(f"net must be a ReLU network, got activation {net.activation!r}")
+    return net
 
 
-def activation_scales(activation: str, init: str, config: DepthConfig = DepthConfig(),
-                      gain: float = 1.0) -> np.ndarray:
-    """Root mean square of each hidden layer's output at initialisation, (depth - 1,).
+def _build(net: nets.MLPConfig, n_inputs: int, gain: float,
+           rng: int | torch.Generator) -> nn.Sequential:
+    return make_initialized_mlp(net.sizes(n_inputs, _N_CLASSES), net.activation, net.init,
+                                rng, gain, net.bias)
 
-    The inputs are ``config.n_inputs`` standardised digits; the net is
-    ``64 -> width -> ... -> width -> 10`` with ``config.depth`` Linear layers.
+
+def _digits() -> data.Split:
+    """The standardised digits split of the chapter."""
+    return data.standardized_digits(0.25, 0)
+
+
+def _cached(cached_fn, uncached_fn, rng, *args):
+    """Call the cached function for an integer seed, the plain one for a generator."""
+    if isinstance(rng, torch.Generator):
+        return uncached_fn(*args, rng)
+    return cached_fn(*args, _torch_seed(rng))
+
+
+def activation_scales(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
+                      n_inputs: int = N_PROBE, rng: int | torch.Generator = 0) -> np.ndarray:
+    """Root mean square of each hidden layer's output at initialisation, (net.depth,).
+
+    The network is ``net`` on the 64 pixels with 10 outputs, weights drawn from ``rng``
+    (orthogonal ones scaled by ``gain``); its inputs are the first ``n_inputs``
+    standardised training digits.
     """
-    if activation not in nets.ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of "
-                         f"{list(nets.ACTIVATIONS)}")
-    if not isinstance(config, DepthConfig):
-        raise ValueError("config must be a DepthConfig")
-    # one cache key however the arguments were passed
-    return _activation_scales(activation, _check_init(init), config, float(gain)).copy()
+    _check_net(net)
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    n_inputs = check_int("n_inputs", n_inputs, minimum=1, maximum=len(_digits().y_train))
+    return _cached(_activation_scales, _activation_scales.__wrapped__, rng, net, gain,
+                   n_inputs).copy()
 
 
 @lru_cache(maxsize=64)
-def _activation_scales(activation: str, init: str, config: DepthConfig,
-                       gain: float) -> np.ndarray:
-    x = torch.from_numpy(standardized_digits().x_train[:config.n_inputs])
-    sizes = [x.shape[1]] + [config.width] * (config.depth - 1) + [10]
-    model = make_initialized_mlp(sizes, activation, init, config.seed, gain)
+def _activation_scales(net: nets.MLPConfig, gain: float, n_inputs: int,
+                       rng: int | torch.Generator) -> np.ndarray:
+    x = torch.from_numpy(_digits().x_train[:n_inputs])
+    model = _build(net, x.shape[1], gain, rng)
     with torch.no_grad(), limited_threads():
         outs = nets.hidden_outputs(model, x)
     return np.array([float(o.double().pow(2).mean().sqrt()) for o in outs])
 
 
-# --------------------------------------------------------------------------- products
-def product_moments_exact(n: int, depth: int) -> list[Fraction]:
-    """(1/n) E tr((P_L^T P_L)^2), L = 0..depth, for P_L = W_L ... W_1, W i.i.d. N(0, 1/n).
+def relu_active_counts(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
+                       rng: int | torch.Generator = 0) -> np.ndarray:
+    """Number of active (positive) units in each hidden layer of a ReLU ``net``, (net.depth,).
 
-    Recursion of the chapter: u = E (tr A)^2, v = E tr(A^2) with A = P^T P,
-    u_L = u_(L-1) + 2 v_(L-1)/n, v_L = (1 + 1/n) v_(L-1) + u_(L-1)/n, u_0 = n^2, v_0 = n.
+    At the first standardised training digit, the input of
+    :func:`relu_jacobian_singular_values`.
     """
-    n = _check_int("n", n, 1)
-    depth = _check_int("depth", depth, 0)
-    u, v = Fraction(n * n), Fraction(n)
-    out = [v / n]
-    for _ in range(depth):
-        u, v = u + 2 * v / n, (1 + Fraction(1, n)) * v + u / n
-        out.append(v / n)
-    return out
-
-
-def product_moment_zscores(n: int = 8, depth: int = 4, size: int = 20_000,
-                           seed: int = 5) -> list[float]:
-    """|z|-scores of simulated (1/n) tr(A_L) and (1/n) tr(A_L^2) against 1 and the recursion."""
-    rng = np.random.default_rng(seed)
-    exact = product_moments_exact(n, depth)
-    p = np.broadcast_to(np.eye(n), (size, n, n))
-    out = []
-    for layer in range(1, depth + 1):
-        p = rng.standard_normal((size, n, n)) / math.sqrt(n) @ p  # (S, n, n)
-        a = np.swapaxes(p, 1, 2) @ p
-        tr1 = np.trace(a, axis1=1, axis2=2) / n
-        tr2 = np.sum(a * a, axis=(1, 2)) / n  # tr(A^2) = ||A||_F^2 for symmetric A
-        for sample, target in ((tr1, 1.0), (tr2, float(exact[layer]))):
-            out.append(float(abs(sample.mean() - target)
-                             / (sample.std(ddof=1) / math.sqrt(size))))
-    return out
-
-
-@claim("prop-product-spread", chapter="initialization",
-       statement="products of L Gaussian layers: mean sigma^2 = 1, mean sigma^4 from the "
-                 "exact recursion (>= L + 1)",
-       method="monte-carlo", tolerance=4.0)
-def check_product_spread() -> float:
-    """Largest |z| over L = 1..4 (n = 8, 20000 products); 4 standard errors."""
-    return max(product_moment_zscores())
-
-
-@limited_threads()
-def product_singular_values(n: int, depths: tuple[int, ...], kind: str,
-                            seed: int = 0) -> dict[int, np.ndarray]:
-    """Singular values (descending) of W_L ... W_1 for each L in ``depths``.
-
-    ``kind="gaussian"``: i.i.d. N(0, 1/n) layers; ``"orthogonal"``: Haar orthogonal layers
-    from ``nets.orthogonal_``.  Float64; keep the depth small enough that the smallest
-    singular value stays far above 1e-16 times the largest (n = 64: L <= 8 is safe).
-    """
-    n = _check_int("n", n, 1)
-    if not depths or any(_check_int("depth", d, 1) != d for d in depths):
-        raise ValueError("depths must be a non-empty tuple of positive integers")
-    if kind not in ("gaussian", "orthogonal"):
-        raise ValueError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
-    gen = nets.torch_generator(seed)
-    p = torch.eye(n, dtype=torch.float64)
-    out = {}
-    for layer in range(1, max(depths) + 1):
-        w = torch.empty(n, n, dtype=torch.float64)
-        if kind == "gaussian":
-            w.normal_(0.0, 1 / math.sqrt(n), generator=gen)
-        else:
-            torch.nn.init.orthogonal_(w, generator=gen)
-        p = w @ p
-        if layer in depths:
-            out[layer] = torch.linalg.svdvals(p).numpy()
-    return out
-
-
-def numerical_rank(s: np.ndarray, rtol: float = 1e-10) -> int:
-    """Number of singular values above ``rtol`` times the largest (float64 round-off ~1e-16)."""
-    s = np.asarray(s, dtype=np.float64)
-    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
-        raise ValueError("s must be a non-empty finite vector of singular values")
-    return int(np.sum(s > rtol * s.max()))
-
-
-def relu_active_counts(init: str, gain: float = 1.0,
-                       config: DepthConfig = DepthConfig()) -> np.ndarray:
-    """Number of active (positive) units in each hidden layer at the Jacobian's input digit."""
-    x = torch.from_numpy(standardized_digits().x_train[:1])
-    sizes = [x.shape[1]] + [config.width] * (config.depth - 1) + [10]
-    model = make_initialized_mlp(sizes, "relu", init, config.seed, gain)
+    _check_net(net, relu_only=True)
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    x = torch.from_numpy(_digits().x_train[:1])
+    model = _build(net, x.shape[1], gain, rng)
     with torch.no_grad():
         return np.array([int((o > 0).sum()) for o in nets.hidden_outputs(model, x)])
 
 
 @limited_threads()
-def relu_jacobian_singular_values(init: str, gain: float = 1.0,
-                                  config: DepthConfig = DepthConfig()) -> np.ndarray:
-    """Singular values of d(last hidden layer)/d(input) of a zero-bias ReLU MLP at one digit."""
-    x = torch.from_numpy(standardized_digits().x_train[:1]).double()[0]
-    sizes = [x.shape[0]] + [config.width] * (config.depth - 1) + [10]
-    model = make_initialized_mlp(sizes, "relu", init, config.seed, gain).double()
+def relu_jacobian_singular_values(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
+                                  rng: int | torch.Generator = 0) -> np.ndarray:
+    """Singular values of d(last hidden layer)/d(input) of a ReLU ``net`` at one digit, (64,).
+
+    J = D_L W_L ... D_1 W_1 with D_l the 0/1 diagonal of the active units of layer l
+    (biases included in deciding which units are active); float64, descending.
+    """
+    _check_net(net, relu_only=True)
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    x = torch.from_numpy(_digits().x_train[:1]).double()[0]
+    model = _build(net, x.shape[0], gain, rng).double()
     linears = [m for m in model if isinstance(m, nn.Linear)][:-1]  # hidden layers only
     h, jac = x, torch.eye(x.shape[0], dtype=torch.float64)
     with torch.no_grad():
@@ -420,61 +281,16 @@ def relu_jacobian_singular_values(init: str, gain: float = 1.0,
     return torch.linalg.svdvals(jac).numpy()
 
 
-# --------------------------------------------------------------------------- training
-@dataclass(frozen=True)
-class DeepTrainConfig:
-    """The small analogue of He et al.'s deep-net experiment: a deep ReLU MLP on digits."""
+def layer_gradient_norms(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
+                         rng: int | torch.Generator = 0) -> np.ndarray:
+    """Frobenius norm of the loss gradient of each weight matrix at initialisation, (depth + 1,).
 
-    depth: int = 30  # Linear layers: 64 -> width x (depth - 1) -> 10
-    width: int = 64
-    epochs: int = 10
-    lr: float = 0.001
-    momentum: float = 0.9
-    batch_size: int = 32
-    seed: int = 0
-
-    def __post_init__(self):
-        _check_int("depth", self.depth, 2)
-        _check_int("width", self.width, 1)
-        _check_int("epochs", self.epochs, 0)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("seed", self.seed, 0)
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-
-
-def train_deep_relu(init: str, gain: float = 1.0,
-                    config: DeepTrainConfig = DeepTrainConfig()) -> nets.History:
-    """Train a ``config.depth``-layer ReLU MLP with ``init`` on standardised digits (SGD).
-
-    Cached: the chapter's table and figure share the runs (do not mutate the result).
+    Cross-entropy on the whole standardised training set, before any update.
     """
-    if not isinstance(config, DeepTrainConfig):
-        raise ValueError("config must be a DeepTrainConfig")
-    return _train_deep_relu(_check_init(init), float(gain), config)
-
-
-@lru_cache(maxsize=32)
-def _train_deep_relu(init: str, gain: float, config: DeepTrainConfig) -> nets.History:
-    split = standardized_digits()
-    sizes = [split.x_train.shape[1]] + [config.width] * (config.depth - 1) + [10]
-    model = make_initialized_mlp(sizes, "relu", init, config.seed, gain)
-    train = nets.TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                             momentum=config.momentum, seed=config.seed)
-    with limited_threads():
-        return nets.train_classifier(model, split.x_train, split.y_train, train,
-                                     split.x_test, split.y_test)
-
-
-def layer_gradient_norms(init: str, gain: float = 1.0,
-                         config: DeepTrainConfig = DeepTrainConfig()) -> np.ndarray:
-    """Frobenius norm of the loss gradient for each Linear weight at initialisation, (depth,).
-
-    Computed on the whole standardised training set, before any update.
-    """
-    split = standardized_digits()
-    sizes = [split.x_train.shape[1]] + [config.width] * (config.depth - 1) + [10]
-    model = make_initialized_mlp(sizes, "relu", init, config.seed, gain)
+    _check_net(net)
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    split = _digits()
+    model = _build(net, split.x_train.shape[1], gain, rng)
     x = torch.from_numpy(split.x_train)
     y = torch.from_numpy(split.y_train)
     with limited_threads():
@@ -482,21 +298,38 @@ def layer_gradient_norms(init: str, gain: float = 1.0,
     return np.array([float(m.weight.grad.norm()) for m in model if isinstance(m, nn.Linear)])
 
 
-# The runs of the chapter's table: (init, gain, label).
-TRAINING_RUNS = (
-    ("lecun", 1.0, "LeCun, $1/n_{in}$"),
-    ("xavier", 1.0, "Xavier, $2/(n_{in}+n_{out})$"),
-    ("he", 1.0, "He, $2/n_{in}$"),
-    ("orthogonal", 1.0, "orthogonal, gain 1"),
-    ("orthogonal", math.sqrt(2), r"orthogonal, gain $\sqrt{2}$"),
-)
+def train_deep(net: nets.MLPConfig = DEEP_NET, train: nets.TrainConfig = DEEP_TRAIN,
+               gain: float = 1.0, rng: int | torch.Generator = 0) -> nets.History:
+    """Train ``net`` (weights from ``rng``, orthogonal ones times ``gain``) on the digits.
+
+    ``nets.train_classifier`` with ``train`` on the standardised digits split, tested on
+    its test part after every epoch.  Runs from a seed are cached (the chapter's table and
+    figure share them); each call returns its own copy of the history.
+    """
+    _check_net(net)
+    if not isinstance(train, nets.TrainConfig):
+        raise ValueError(f"train must be a nets.TrainConfig, got {type(train).__name__}")
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    h = _cached(_train_deep, _train_deep.__wrapped__, rng, net, train, gain)
+    return nets.History(list(h.train_loss), list(h.train_acc), list(h.test_acc))
+
+
+@lru_cache(maxsize=32)
+def _train_deep(net: nets.MLPConfig, train: nets.TrainConfig, gain: float,
+                rng: int | torch.Generator) -> nets.History:
+    split = _digits()
+    model = _build(net, split.x_train.shape[1], gain, rng)
+    with limited_threads():
+        return nets.train_classifier(model, split.x_train, split.y_train, train,
+                                     split.x_test, split.y_test)
 
 
 def stalled(history: nets.History, tolerance: float = 0.01) -> bool:
-    """True when the training loss moved by less than ``tolerance`` (relative) overall."""
-    losses = np.asarray(history.train_loss)
-    if losses.size == 0 or not np.all(np.isfinite(losses)):
-        raise ValueError("history needs a finite, non-empty training loss")
+    """True when the training loss never moved by ``tolerance`` (relative) from its start."""
+    if not isinstance(history, nets.History):
+        raise ValueError(f"history must be a nets.History, got {type(history).__name__}")
+    tolerance = check_real("tolerance", tolerance, low=0.0, low_open=True)
+    losses = check_array("history.train_loss", history.train_loss, ndim=1)
     return bool(np.max(np.abs(losses - losses[0])) < tolerance * losses[0])
 
 
@@ -508,80 +341,57 @@ def verdict(history: nets.History) -> str:
     return "slow" if losses[-1] > 0.75 * losses[0] else "trains"
 
 
-# --------------------------------------------------------------------------- figures
-_INIT_COLORS = {"pytorch": "grey", "xavier": "orange", "lecun": "blue", "he": "green",
-                "orthogonal": "purple"}
+# --------------------------------------------------------------------------- products
+def product_moments_exact(n: int, depth: int) -> tuple[Fraction, ...]:
+    """M_L = (1/n) E tr((P_L^T P_L)^2), L = 0..depth, for P_L = W_L ... W_1, W i.i.d. N(0, 1/n).
+
+    Recursion of the chapter: u = E (tr A)^2, v = E tr(A^2) with A = P^T P,
+    u_L = u_(L-1) + 2 v_(L-1)/n, v_L = (1 + 1/n) v_(L-1) + u_(L-1)/n, u_0 = n^2, v_0 = n.
+    Exact rationals, (depth + 1,).
+    """
+    n = check_int("n", n, minimum=1)
+    depth = check_int("depth", depth, minimum=0)
+    u, v = Fraction(n * n), Fraction(n)
+    out = [v / n]
+    for _ in range(depth):
+        u, v = u + 2 * v / n, (1 + Fraction(1, n)) * v + u / n
+        out.append(v / n)
+    return tuple(out)
 
 
-@figure("initialization")
 @limited_threads()
-def fig_depth_scales(config: DepthConfig = DepthConfig()):
-    """RMS of each hidden layer at initialisation, per activation and initialisation."""
-    acts = ("linear", "tanh", "relu")
-    fig, axes = new_figure(1, 3, height=3.0, sharey=True)
-    layers = np.arange(1, config.depth)
-    for ax, act in zip(axes, acts, strict=True):
-        for init, label in INIT_LABELS.items():
-            ax.plot(layers, activation_scales(act, init, config),
-                    color=COLORS[_INIT_COLORS[init]], label=label)
-        ax.set_yscale("log")
-        ax.set_title(act)
-        ax.set_xlabel("hidden layer")
-    axes[0].set_ylabel("RMS of the layer's output")
-    axes[0].legend(fontsize=7)
-    return fig
+def product_singular_values(n: int, depths: Sequence[int], kind: str,
+                            rng: int | torch.Generator = 0) -> dict[int, np.ndarray]:
+    """Singular values (descending) of W_L ... W_1 for each L in ``depths``, {L: (n,)}.
+
+    ``kind="gaussian"``: i.i.d. N(0, 1/n) layers; ``"orthogonal"``: Haar orthogonal layers
+    (``torch.nn.init.orthogonal_``).  Float64; keep the depth small enough that the
+    smallest singular value stays far above 1e-16 times the largest (n = 64: L <= 8 is
+    safe).
+    """
+    n = check_int("n", n, minimum=1)
+    depths = check_sizes("depths", depths)
+    check_choice("kind", kind, ("gaussian", "orthogonal"))
+    gen = nets.torch_generator(rng)
+    p = torch.eye(n, dtype=torch.float64)
+    out = {}
+    for layer in range(1, max(depths) + 1):
+        w = torch.empty(n, n, dtype=torch.float64)
+        if kind == "gaussian":
+            w.normal_(0.0, 1 / math.sqrt(n), generator=gen)
+        else:
+            nn.init.orthogonal_(w, generator=gen)
+        p = w @ p
+        if layer in depths:
+            out[layer] = torch.linalg.svdvals(p).numpy()
+    return out
 
 
-@figure("initialization")
-@limited_threads()
-def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8)):
-    """Singular values of products of Gaussian or orthogonal layers, and of ReLU Jacobians."""
-    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
-    rank = (np.arange(n) + 0.5) / n
-    gauss = product_singular_values(n, depths, "gaussian")
-    orth = product_singular_values(n, depths, "orthogonal")
-    shades = [COLORS[c] for c in ("sky", "blue", "purple", "black")]
-    for depth, color in zip(depths, shades, strict=True):
-        ax1.plot(rank, gauss[depth], color=color, label=f"Gaussian, $L = {depth}$")
-    ax1.plot(rank, orth[max(depths)], color=COLORS["orange"], lw=2.5, ls="--",
-             label=f"orthogonal, $L = {max(depths)}$")
-    ax1.set_yscale("log")
-    ax1.set_xlabel("rank / n")
-    ax1.set_ylabel(r"singular value of $W_L\cdots W_1$")
-    ax1.legend(fontsize=7)
-    config = DepthConfig()
-    for init, gain, color, label in (
-            ("he", 1.0, COLORS["green"], "He (Gaussian)"),
-            ("orthogonal", math.sqrt(2), COLORS["orange"], r"orthogonal $\times\sqrt{2}$")):
-        s = relu_jacobian_singular_values(init, gain, config)
-        rank = numerical_rank(s)
-        ax2.plot(np.arange(1, rank + 1), s[:rank], color=color, marker=".",
-                 label=f"{label}: rank {rank} of {s.size}")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("index of the singular value")
-    ax2.set_ylabel("singular value of the Jacobian")
-    ax2.set_title(f"ReLU MLP, {config.depth - 1} hidden layers")
-    ax2.legend(fontsize=7)
-    return fig
+def numerical_rank(s: ArrayLike, rtol: float = 1e-10) -> int:
+    """Number of singular values above ``rtol`` times the largest (float64 round-off ~1e-16)."""
+    s = check_array("s", s, ndim=1)
+    if np.any(s < 0):
+        raise ValueError("s must hold singular values (>= 0)")
+    rtol = check_real("rtol", rtol, low=0.0, low_open=True)
+    return int(np.sum(s > rtol * s.max()))
 
-
-@figure("initialization")
-@limited_threads()
-def fig_training_curves(config: DeepTrainConfig = DeepTrainConfig()):
-    """Training loss of the deep ReLU MLP for each initialisation."""
-    fig, ax = new_figure(height=3.2)
-    colors = {("orthogonal", math.sqrt(2)): COLORS["vermillion"]}
-    for init, gain, label in TRAINING_RUNS:
-        hist = train_deep_relu(init, gain, config)
-        color = colors.get((init, gain), COLORS[_INIT_COLORS[init]])
-        ax.plot(np.arange(len(hist.train_loss)), hist.train_loss, color=color, label=label,
-                ls=":" if init == "xavier" else "-")
-    ax.axhline(math.log(10), color=COLORS["black"], lw=0.8, ls="--")
-    ax.annotate(r"$\log 10$: the stalled runs overlap here", (6.0, math.log(10)),
-                xytext=(5.0, math.log(10) + 0.3), fontsize=8,
-                arrowprops={"arrowstyle": "->", "lw": 0.8})
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training cross-entropy")
-    ax.set_title(f"{config.depth}-layer ReLU MLP, width {config.width}, digits")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
-    return fig

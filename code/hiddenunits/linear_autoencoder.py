@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from hiddenunits import optimizers
 from hiddenunits.data import digits
+from hiddenunits.interpretability import canonical_correlations, linear_cka
 from hiddenunits.validation import (
     check_array,
     check_choice,
@@ -208,6 +209,9 @@ class TrainSpec:
     """Law of the initial entries, one of ``LAWS``."""
     init_scale: float = 0.1
     """Multiplies PyTorch's initial scale (> 0)."""
+    weight_decay: float | tuple[float, ...] = 0.0
+    """L2 penalty (1/2) sum_i gamma_i (||a_i||^2 + ||b_i||^2) on hidden unit i (row a_i of A,
+    column b_i of B): one gamma >= 0 for every unit, or a tuple of k of them."""
 
     def __post_init__(self):
         check_int("k", self.k, minimum=1, maximum=63)
@@ -216,13 +220,28 @@ class TrainSpec:
         check_real("lr", self.lr, low=0.0, low_open=True)
         check_choice("law", self.law, LAWS)
         check_real("init_scale", self.init_scale, low=0.0, low_open=True)
+        decay = self.weight_decay
+        if isinstance(decay, tuple):
+            if len(decay) != self.k:
+                raise ValueError(f"weight_decay needs one value per hidden unit ({self.k})")
+            for g in decay:
+                check_real("weight_decay", g, low=0.0)
+        else:
+            check_real("weight_decay", decay, low=0.0)
+
+    @property
+    def decays(self) -> np.ndarray:
+        """The penalty gamma_i of each hidden unit, (k,)."""
+        return np.broadcast_to(np.asarray(self.weight_decay, dtype=np.float64),
+                               (self.k,)).copy()
 
 
 def train(spec: TrainSpec = TrainSpec()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient descent on the digits from ``init_factors``: (A, B, losses every 10 steps).
 
-    The last entry of the losses is the loss at the end of training.  The arrays are
-    read-only (they are cached and shared by every caller).
+    The loss minimised is L plus the spec's penalty; the losses returned are L alone, and
+    the last entry is the loss at the end of training.  The arrays are read-only (they are
+    cached and shared by every caller).
     """
     if not isinstance(spec, TrainSpec):
         raise ValueError(f"spec must be a TrainSpec, got {type(spec).__name__}")
@@ -233,9 +252,14 @@ def train(spec: TrainSpec = TrainSpec()) -> tuple[np.ndarray, np.ndarray, np.nda
 def _train(spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     C = digits_covariance()
     theta0 = init_factors(spec.k, C.shape[0], spec.seed, spec.law, spec.init_scale)
+    g = spec.decays
+
+    def grad(th, t):
+        gA, gB = grads_unchecked(th[0], th[1], C)
+        return (gA, gB) if not g.any() else (gA + g[:, None] * th[0], gB + th[1] * g)
+
     with threadpool_limits(1, "blas"):  # small matrices: BLAS threads only contend
-        traj = optimizers.run(optimizers.Optimizer("gd", lr=spec.lr), theta0,
-                              lambda th, t: grads_unchecked(th[0], th[1], C), spec.steps)
+        traj = optimizers.run(optimizers.Optimizer("gd", lr=spec.lr), theta0, grad, spec.steps)
     losses = np.array([loss_unchecked(a, b, C) for a, b in traj[::10] + [traj[-1]]])
     A, B = traj[-1]
     for a in (A, B, losses):
@@ -286,11 +310,10 @@ def rotated_pca_baseline(C: ArrayLike, k: int, samples: int,
     samples = check_int("samples", samples, minimum=1)
     gen = check_rng(rng)
     w = np.sqrt(lam[:k])
-    vals = []
-    for _ in range(samples):
-        Pw = ortho_group.rvs(k, random_state=gen).reshape(k, k) * w[None, :]  # P_ij sqrt(l_j)
-        vals.append(best_match(Pw / np.linalg.norm(Pw, axis=1, keepdims=True)))
-    return float(np.mean(vals))
+    P = ortho_group.rvs(k, size=samples, random_state=gen).reshape(samples, k, k)
+    Pw = P * w[None, None, :]  # P_ij sqrt(lambda_j)
+    corr = Pw / np.linalg.norm(Pw, axis=2, keepdims=True)
+    return float(np.abs(corr).max(2).mean())
 
 
 @dataclass(frozen=True)
@@ -299,6 +322,8 @@ class UnitStudy:
 
     k: int
     """Hidden units."""
+    seeds: tuple[int, ...]
+    """The seeds of the runs (:class:`TrainSpec`), in order."""
     product_errors: tuple[float, ...]
     """||B A P_R - U_k U_k^T||_F per seed."""
     weighted_errors: tuple[float, ...]
@@ -313,6 +338,10 @@ class UnitStudy:
     """best_match(units vs components) per seed."""
     unit_unit: tuple[float, ...]
     """best_match(seed s vs seed s + 1)."""
+    canonical_min: tuple[float, ...]
+    """Smallest canonical correlation of the hidden codes of seeds s and s + 1 on the digits."""
+    cka: tuple[float, ...]
+    """Linear CKA of the hidden codes of seeds s and s + 1 on the digits."""
     baseline: float
     """best_match of a Haar rotation of the components (Monte Carlo mean)."""
     null_part: tuple[float, ...]
@@ -320,7 +349,8 @@ class UnitStudy:
 
 
 def unit_study(k: int = 4, seeds: int = 6) -> UnitStudy:
-    """Train ``seeds`` autoencoders on the digits and compare them with PCA and each other."""
+    """Train ``seeds`` autoencoders on the digits (seeds 0, 1, ...; :class:`TrainSpec`'s other
+    defaults) and compare them with PCA and with each other."""
     return _unit_study(check_int("k", k, minimum=1, maximum=63),
                        check_int("seeds", seeds, minimum=2))
 
@@ -331,10 +361,12 @@ def _unit_study(k: int, seeds: int) -> UnitStudy:
     _, U = pca(C)
     PR = range_projector(C)
     runs = [train(TrainSpec(k=k, seed=s)) for s in range(seeds)]
+    codes = [_digits_centred() @ A.T for A, _, _ in runs]  # (N, k): the hidden units
     Ch = sqrt_psd(C)
     Pk = U[:, :k] @ U[:, :k].T
     return UnitStudy(
         k=k,
+        seeds=tuple(range(seeds)),
         product_errors=tuple(product_error(A, B, C, k) for A, B, _ in runs),
         weighted_errors=tuple(float(np.linalg.norm((B @ A - Pk) @ Ch) / np.linalg.norm(Pk @ Ch))
                               for A, B, _ in runs),
@@ -344,6 +376,9 @@ def _unit_study(k: int, seeds: int) -> UnitStudy:
         unit_pc=tuple(best_match(unit_component_correlations(A, C, k)) for A, _, _ in runs),
         unit_unit=tuple(best_match(unit_unit_correlations(runs[i][0], runs[i + 1][0], C))
                         for i in range(seeds - 1)),
+        canonical_min=tuple(float(canonical_correlations(codes[i], codes[i + 1]).min())
+                            for i in range(seeds - 1)),
+        cka=tuple(linear_cka(codes[i], codes[i + 1]) for i in range(seeds - 1)),
         baseline=rotated_pca_baseline(C, k, samples=2000, rng=1),
         null_part=tuple(float(np.linalg.norm(B @ A @ (np.eye(len(C)) - PR)))
                         for A, B, _ in runs),
@@ -395,6 +430,8 @@ class CriticalPoint:
     """||grad L|| there (zero up to round-off)."""
     min_eig: float
     """The smallest eigenvalue of the Hessian."""
+    max_eig: float
+    """The largest eigenvalue of the Hessian."""
     gaps: tuple[tuple[float, float], ...]
     """The pairs (lambda_i, lambda_j) for i in S and j not in S."""
     bound: float
@@ -417,11 +454,13 @@ def _critical_points(k: int, top: int) -> tuple[CriticalPoint, ...]:
         gA, gB = gradients(A, B, C)
         gaps = tuple((float(lam[i]), float(lam[j]))
                      for i in S for j in range(len(lam)) if j not in S)
+        H = hessian(A, B, C)
         with threadpool_limits(1, "blas"):  # 512 x 512: one thread is fastest on 2 cores
-            min_eig = float(scipy.linalg.eigh(hessian(A, B, C), eigvals_only=True,
-                                              subset_by_index=[0, 0])[0])
+            min_eig, max_eig = (float(scipy.linalg.eigh(H, eigvals_only=True,
+                                                        subset_by_index=[i, i])[0])
+                                for i in (0, len(H) - 1))
         out.append(CriticalPoint(S, loss(A, B, C), float(np.sqrt(np.sum(gA**2) + np.sum(gB**2))),
-                                 min_eig, gaps, min((li - lj) / 2 for li, lj in gaps)))
+                                 min_eig, max_eig, gaps, min((li - lj) / 2 for li, lj in gaps)))
     return tuple(out)
 
 

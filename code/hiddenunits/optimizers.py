@@ -1,4 +1,4 @@
-"""First-order optimisers written out in float64 numpy: GD, heavy ball, Nesterov, RMSProp, Adam.
+"""First-order optimisers in float64 numpy: GD, heavy ball, Nesterov, RMSProp, Adagrad, Adam.
 
 Each optimiser acts on a tuple of arrays ``theta`` and asks a gradient function
 ``grad_fn(theta, t)`` for the gradient of the step-``t`` loss (a minibatch, a dropout
@@ -20,7 +20,7 @@ from hiddenunits.validation import check_array, check_choice, check_int, check_r
 Params = tuple[np.ndarray, ...]
 GradFn = Callable[[Params, int], Params]
 
-METHODS = ("gd", "heavy_ball", "nesterov", "rmsprop", "adam")
+METHODS = ("gd", "heavy_ball", "nesterov", "rmsprop", "adagrad", "adam")
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,15 @@ class Optimizer:
     ``nesterov``: v <- momentum v - lr g(theta + momentum v); theta <- theta + v.
     ``rmsprop`` (Tieleman & Hinton): s <- beta2 s + (1 - beta2) g^2;
     theta <- theta - lr g / (sqrt(s) + eps), per coordinate.
+    ``adagrad`` (Duchi, Hazan & Singer): s <- s + g^2; theta <- theta - lr g / (sqrt(s) + eps).
     ``adam`` (Kingma & Ba): bias-corrected first and second moments, per coordinate.
     ``weight_decay`` adds the gradient of (weight_decay / 2) ||theta||^2 (an L2 penalty),
     ``l1`` adds the subgradient l1 sign(theta) of l1 ||theta||_1.
     """
 
     method: str = "gd"
-    """One of ``METHODS``: ``gd``, ``heavy_ball``, ``nesterov``, ``rmsprop``, ``adam``."""
+    """One of ``METHODS``: ``gd``, ``heavy_ball``, ``nesterov``, ``rmsprop``, ``adagrad``,
+    ``adam``."""
     lr: float = 0.1
     """Step size (> 0)."""
     momentum: float = 0.0
@@ -98,7 +100,7 @@ def run(opt: Optimizer, theta0: Sequence[ArrayLike], grad_fn: GradFn,
     theta = check_params(theta0)
     traj = [theta]
     state = tuple(np.zeros_like(p) for p in theta)  # velocity, or Adam's first moment
-    second = tuple(np.zeros_like(p) for p in theta)  # second moment (RMSProp, Adam)
+    second = tuple(np.zeros_like(p) for p in theta)  # second moment (RMSProp, Adagrad, Adam)
     for t in range(steps):
         if opt.method == "nesterov":
             look = tuple(p + opt.momentum * v for p, v in zip(theta, state, strict=True))
@@ -116,6 +118,10 @@ def run(opt: Optimizer, theta0: Sequence[ArrayLike], grad_fn: GradFn,
                 b2 = opt.beta2
                 second = tuple(b2 * s + (1 - b2) * gi * gi
                                for s, gi in zip(second, g, strict=True))
+                theta = tuple(p - opt.lr * gi / (np.sqrt(s) + opt.eps)
+                              for p, gi, s in zip(theta, g, second, strict=True))
+            elif opt.method == "adagrad":  # per-coordinate scaling by the summed squares
+                second = tuple(s + gi * gi for s, gi in zip(second, g, strict=True))
                 theta = tuple(p - opt.lr * gi / (np.sqrt(s) + opt.eps)
                               for p, gi, s in zip(theta, g, second, strict=True))
             else:  # adam: per-coordinate scaling by the root of the second moment

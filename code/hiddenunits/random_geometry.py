@@ -11,6 +11,7 @@ entries: the chi-squared law of ``||Wx||^2 / ||x||^2``, the spread of the singul
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -347,7 +348,7 @@ def _tall_draw(n: int, tall: int, rng: int | np.random.Generator) -> np.ndarray:
     return s
 
 
-def su_table_errors(formula=angle_variance) -> list[float]:
+def su_table_errors(formula: Callable[[int], float] = angle_variance) -> list[float]:
     """|formula(n) - published| in units of half the last printed digit (6 significant)."""
     out = []
     for n, published in SU2019_VARIANCE_TABLE.items():

@@ -4,6 +4,8 @@ For a loss that depends on a product, L(A, B) = l(B A), every invertible G (k, k
 G.(A, B) = (G A, B G^{-1}) and leaves L unchanged.  Orthogonal P act as isometries of
 parameter space, so gradients and gradient-based trajectories rotate with them; general
 G do not.  A ReLU between the layers leaves only permutations times positive scalings.
+A point fixed by such an isometry stays fixed during training: hidden units that start
+equal stay equal (:func:`stabiliser_run`).
 
 Haar-random orthogonal matrices come from ``scipy.stats.ortho_group`` (imported where it
 is used: scipy.stats takes about a second to import).
@@ -25,7 +27,15 @@ from threadpoolctl import threadpool_limits
 from hiddenunits import linear_autoencoder as lae
 from hiddenunits import optimizers
 from hiddenunits.data import digits, digits_split
-from hiddenunits.interpretability import Classifier, cross_entropy, relu_classifier
+from hiddenunits.interpretability import (
+    TEST_FRACTION,
+    Classifier,
+    cross_entropy,
+    hidden_features,
+    init_relu_network,
+    relu_classifier,
+    train_relu_network,
+)
 from hiddenunits.validation import (
     check_array,
     check_bool,
@@ -38,6 +48,9 @@ from hiddenunits.validation import (
 
 Theta = tuple[np.ndarray, ...]
 
+COMPARE_STEPS = 300
+"""Steps of each run of :func:`compare` (and :func:`transformed_run_gap`) in the book."""
+
 
 
 # ---------------------------------------------------------------- the group action
@@ -48,8 +61,12 @@ def signed_permutation(k: int, rng: int | np.random.Generator = 0) -> np.ndarray
     return np.eye(k)[gen.permutation(k)] * gen.choice([-1.0, 1.0], size=k)[:, None]
 
 
+GL_STRETCH = 1.25
+"""Default bound on the singular values of :func:`general_linear`: [1/stretch, stretch]."""
+
+
 def general_linear(k: int, rng: int | np.random.Generator = 0,
-                   stretch: float = 1.25) -> np.ndarray:
+                   stretch: float = GL_STRETCH) -> np.ndarray:
     """A random well-conditioned invertible G (k, k) = Q_1 diag(s) Q_2.
 
     Q_1, Q_2 are Haar-orthogonal and log s_i uniform on [-log stretch, log stretch], so the
@@ -86,7 +103,7 @@ def _dist(theta: Sequence[np.ndarray], phi: Sequence[np.ndarray]) -> float:
     return math.sqrt(sum(float(np.sum((p - q) ** 2)) for p, q in zip(theta, phi, strict=True)))
 
 
-def transformed_run_gap(G: ArrayLike, steps: int = 300, lr: float = 0.5,
+def transformed_run_gap(G: ArrayLike, steps: int = COMPARE_STEPS, lr: float = 0.5,
                         rng: int | np.random.Generator = 0) -> tuple[float, float, float]:
     """GD from theta_0 and from G.theta_0 on the digits autoencoder (theta_0 from ``rng``).
 
@@ -162,6 +179,8 @@ CASES: tuple[Case, ...] = (
     Case("Nesterov", optimizers.Optimizer("nesterov", lr=0.05, momentum=0.9)),
     Case("GD + L2 weight decay", optimizers.Optimizer("gd", lr=0.5, weight_decay=1e-2)),
     Case("Adam", optimizers.Optimizer("adam", lr=0.01), equivariant=False),
+    Case("RMSProp", optimizers.Optimizer("rmsprop", lr=0.003), equivariant=False),
+    Case("Adagrad", optimizers.Optimizer("adagrad", lr=0.05), equivariant=False),
     Case("GD + L1 penalty", optimizers.Optimizer("gd", lr=0.5, l1=1e-3), equivariant=False),
     Case("GD + dropout on hidden units", optimizers.Optimizer("gd", lr=0.2), dropout=0.25,
          equivariant=False),
@@ -169,6 +188,14 @@ CASES: tuple[Case, ...] = (
          group="signed permutation"),
 )
 """The procedures of the book's equivariance table, in its order."""
+
+
+def case(name: str) -> Case:
+    """The procedure of ``CASES`` called ``name`` (e.g. ``"Adam"``)."""
+    for c in CASES:
+        if c.name == name:
+            return c
+    raise ValueError(f"no procedure named {name!r}; the names are {[c.name for c in CASES]}")
 
 
 def step_gradients(case: Case, steps: int, k: int,
@@ -220,7 +247,8 @@ class Comparison:
     """||B'A' - BA||_F at the end."""
 
 
-def compare(case: Case, steps: int = 300, rng: int | np.random.Generator = 0) -> Comparison:
+def compare(case: Case, steps: int = COMPARE_STEPS,
+            rng: int | np.random.Generator = 0) -> Comparison:
     """Train from theta_0 and from M.theta_0 with the same data order, masks and settings.
 
     ``rng`` draws theta_0 (Gaussian, PyTorch's variance, k = 4), then M (from the case's
@@ -249,8 +277,12 @@ def _compare(case: Case, steps: int, rng: int | np.random.Generator) -> Comparis
     with threadpool_limits(1, "blas"):
         run1 = optimizers.run(case.optimizer, theta0, grad, steps)
         run2 = optimizers.run(case.optimizer, act(M, *theta0), grad, steps)
-        dev = np.array([_dist(act(M, a1, b1), t2) / _norm((a1, b1))
-                        for (a1, b1), t2 in zip(run1, run2, strict=True)])
+        A1, B1 = np.array([t[0] for t in run1]), np.array([t[1] for t in run1])
+        A2, B2 = np.array([t[0] for t in run2]), np.array([t[1] for t in run2])
+        M_inv = np.linalg.inv(M)  # M.theta = (M A, B M^-1), for every step at once
+        gap = (np.sum((M @ A1 - A2) ** 2, axis=(1, 2))
+               + np.sum((B1 @ M_inv - B2) ** 2, axis=(1, 2)))
+        dev = np.sqrt(gap / (np.sum(A1 ** 2, axis=(1, 2)) + np.sum(B1 ** 2, axis=(1, 2))))
         keep = sorted(set(range(0, steps + 1, max(1, steps // 30))) | {steps})
         l1 = np.array([lae.loss_unchecked(*run1[i], C) for i in keep])
         l2 = np.array([lae.loss_unchecked(*run2[i], C) for i in keep])
@@ -258,6 +290,133 @@ def _compare(case: Case, steps: int, rng: int | np.random.Generator) -> Comparis
     for a in (dev, l1, l2):
         a.setflags(write=False)
     return Comparison(case, dev, l1, l2, gap)
+
+
+# ---------------------------------------------------------------- symmetric initialisations
+MODELS = ("relu", "linear")
+"""Models of :func:`stabiliser_run`: the ReLU digit classifier (64-32-10, minibatch SGD) and
+the digits autoencoder (k = 4, full-batch gradient descent or Nesterov's method)."""
+
+
+@dataclass(frozen=True)
+class StabiliserRun:
+    """A training run from an initialisation in which some hidden units are tied (equal)."""
+
+    model: str
+    """One of ``MODELS``."""
+    tied: int
+    """Hidden units 1..tied started with equal parameters (incoming, bias, outgoing)."""
+    tie_outgoing: bool
+    """Whether the outgoing weights were tied too (else only incoming weights and bias)."""
+    dropout: float
+    """Probability of dropping a hidden unit at a step."""
+    deviation: np.ndarray
+    """max_{i <= tied} ||u_i - u_1|| / max_i ||u_i|| before and after every step, read-only.
+
+    u_i collects the parameters of hidden unit i (its row of W1 or A, its bias, its column
+    of W2 or B)."""
+    accuracy: float
+    """Test accuracy at the end (ReLU classifier), or NaN."""
+    loss: float
+    """Training loss at the end (cross-entropy, or the autoencoder loss)."""
+
+
+def unit_parameters(params: Sequence[np.ndarray], model: str = "relu") -> np.ndarray:
+    """The parameters of each hidden unit as the rows of a matrix (k, ...).
+
+    ReLU classifier [W1 (k, d), b1 (k,), W2 (c, k), b2]: row i is (W1[i], b1[i], W2[:, i]).
+    Linear autoencoder (A (k, n), B (n, k)): row i is (A[i], B[:, i]).
+    """
+    check_choice("model", model, MODELS)
+    if model == "relu":
+        W1, b1, W2 = (check_array(name, p) for name, p in zip(("W1", "b1", "W2"), params[:3],
+                                                                strict=True))
+        return np.concatenate([W1, b1[:, None], W2.T], axis=1)
+    A, B = (check_array(name, p, ndim=2) for name, p in zip(("A", "B"), params, strict=True))
+    return np.concatenate([A, B.T], axis=1)
+
+
+def tie_deviation(units: ArrayLike, tied: int) -> float:
+    """max_{i < tied} ||u_i - u_0|| / max_i ||u_i|| for unit rows ``units`` (k, p)."""
+    units = check_array("units", units, ndim=2)
+    tied = check_int("tied", tied, minimum=2, maximum=len(units))
+    return float(np.linalg.norm(units[1:tied] - units[0], axis=1).max()
+                 / np.linalg.norm(units, axis=1).max())
+
+
+STABILISER_EPOCHS = 5
+"""Epochs of the ReLU runs of :func:`stabiliser_run`."""
+STABILISER_STEPS = 300
+"""Gradient steps of the autoencoder runs of :func:`stabiliser_run`."""
+STABILISER_DROPOUT = 0.25
+"""The dropout probability of the book's runs that break a tie."""
+
+
+def stabiliser_run(model: str = "relu", tied: int = 2, tie_outgoing: bool = True,
+                   dropout: float = 0.0, method: str = "gd",
+                   rng: int | np.random.Generator = 0) -> StabiliserRun:
+    """Train from an initialisation whose hidden units 1..``tied`` are equal.
+
+    ``relu``: the digit classifier from PyTorch's default law
+    (:func:`~hiddenunits.interpretability.init_relu_network`),
+    then units 2..tied copied from unit 1, trained by minibatch SGD for
+    ``STABILISER_EPOCHS`` epochs (``method`` must be ``gd``).  ``linear``: the digits
+    autoencoder with k = 4 from a Gaussian law with PyTorch's variance, tied the same way,
+    trained for ``STABILISER_STEPS`` full-batch steps of ``gd`` (step 0.2) or ``nesterov``
+    (step 0.05, momentum 0.9).  ``tie_outgoing=False`` ties only the incoming weights and
+    biases; ``dropout`` drops each hidden unit at each step with that probability.
+    ``rng`` draws the initialisation, then the minibatches and masks.  Cached for a seed.
+    """
+    check_choice("model", model, MODELS)
+    tied = check_int("tied", tied, minimum=2, maximum=32 if model == "relu" else 4)
+    check_choice("method", method, ("gd", "nesterov"))
+    if model == "relu" and method != "gd":
+        raise ValueError("the ReLU runs use minibatch SGD (method 'gd')")
+    return seeded_call(_stabiliser_run, model, tied, check_bool("tie_outgoing", tie_outgoing),
+                       check_real("dropout", dropout, low=0.0, high=1.0, high_open=True),
+                       method, rng)
+
+
+def _tie(params: list[np.ndarray], model: str, tied: int, outgoing: bool) -> list[np.ndarray]:
+    if model == "relu":
+        W1, b1, W2, b2 = params
+        W1[1:tied], b1[1:tied] = W1[0], b1[0]
+        if outgoing:
+            W2[:, 1:tied] = W2[:, :1]
+        return [W1, b1, W2, b2]
+    A, B = params
+    A[1:tied] = A[0]
+    if outgoing:
+        B[:, 1:tied] = B[:, :1]
+    return [A, B]
+
+
+@lru_cache(maxsize=16)
+def _stabiliser_run(model: str, tied: int, tie_outgoing: bool, dropout: float, method: str,
+                    rng: int | np.random.Generator) -> StabiliserRun:
+    gen = check_rng(rng)
+    if model == "relu":
+        params = _tie(init_relu_network(32, gen), model, tied, tie_outgoing)
+        final, dev = train_relu_network(
+            params, STABILISER_EPOCHS, gen, dropout=dropout,
+            monitor=lambda p: tie_deviation(unit_parameters(p, "relu"), tied))
+        split = digits_split(TEST_FRACTION, rng=0)
+        z = hidden_features(Classifier(*final, 0.0, 0.0), split.x_test) @ final[2].T + final[3]
+        acc = float((z.argmax(1) == split.y_test).mean())
+        loss = cross_entropy(*final, split.x_train.astype(np.float64), split.y_train)
+    else:
+        C = lae.digits_covariance()
+        theta0 = _tie(list(lae.init_factors(4, C.shape[0], gen, "gaussian", 1.0)), model,
+                      tied, tie_outgoing)
+        opt = (optimizers.Optimizer("gd", lr=0.2) if method == "gd"
+               else optimizers.Optimizer("nesterov", lr=0.05, momentum=0.9))
+        grad = step_gradients(Case("tied", opt, dropout=dropout), STABILISER_STEPS, 4, gen)
+        with threadpool_limits(1, "blas"):
+            traj = optimizers.run(opt, theta0, grad, STABILISER_STEPS)
+        dev = np.array([tie_deviation(unit_parameters(t, "linear"), tied) for t in traj])
+        acc, loss = math.nan, lae.loss(*traj[-1], C)
+    dev.setflags(write=False)
+    return StabiliserRun(model, tied, tie_outgoing, dropout, dev, acc, float(loss))
 
 
 # ---------------------------------------------------------------- the law of the learned weights
@@ -302,8 +461,16 @@ def hidden_angles(A: ArrayLike) -> np.ndarray:
     return np.arctan2(A[:, 1, :], A[:, 0, :])
 
 
+LAW_TARGET = (2.0, 1.0)
+"""The diagonal of the target W* of :func:`law_study`."""
+LAW_STEPS = 200
+"""Gradient steps of :func:`law_study`."""
+LAW_LR = 0.1
+"""Step size of :func:`law_study`."""
+
+
 def law_study(law: str = "gaussian", decoder_zero: bool = False, samples: int = 32000,
-              rng: int | np.random.Generator = 0, steps: int = 200, lr: float = 0.1,
+              rng: int | np.random.Generator = 0, steps: int = LAW_STEPS, lr: float = LAW_LR,
               hidden_scales: tuple[float, float] = (1.0, 1.0)) -> LawStudy:
     """Fit B A = W* = diag(2, 1) with (A, B) (2, 2) by GD from ``samples`` i.i.d. inits.
 
@@ -338,7 +505,7 @@ def _law_study(law: str, decoder_zero: bool, samples: int, steps: int, lr: float
     if decoder_zero:
         b = np.zeros_like(b)
     a0 = a
-    target = np.diag([2.0, 1.0])[:, :, None]
+    target = np.diag(LAW_TARGET)[:, :, None]
     for _ in range(steps):
         E = np.einsum("ils,ljs->ijs", b, a) - target  # (2, 2, samples): B A - W*
         a, b = (a - lr * np.einsum("lis,ljs->ijs", b, E),
@@ -503,12 +670,18 @@ def _orbit_profiles(ts: tuple[float, ...], rng: int | np.random.Generator):
     return _read_only(ts, out)
 
 
-def hidden_code_paths(steps: int = 300, rng: int | np.random.Generator = 3
+CODE_PATHS = {"k": 2, "steps": 300, "lr": 0.1, "init_scale": 0.3, "degrees": 120,
+              "digits": (0, 1, 6)}
+"""Settings of :func:`hidden_code_paths`."""
+
+
+def hidden_code_paths(steps: int = CODE_PATHS["steps"], rng: int | np.random.Generator = 3
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hidden codes A_t x of three digits (a 0, a 1, a 6) along GD from theta_0 and P.theta_0.
 
     k = 2, P is the rotation by 120 degrees, theta_0 Gaussian at 0.3 times PyTorch's scale
-    drawn from ``rng``.  Returns the codes of both runs, (steps + 1, 2, 3) each, and P.
+    drawn from ``rng``, steps of size 0.1 (``CODE_PATHS``).  Returns the codes of both runs,
+    (steps + 1, 2, 3) each, and P.
     """
     return seeded_call(_hidden_code_paths, check_int("steps", steps, minimum=0), rng)
 
@@ -518,11 +691,12 @@ def _hidden_code_paths(steps: int, rng: int | np.random.Generator):
     C = lae.digits_covariance()
     x = lae.digits_centred()
     y = digits()[1]
-    idx = [int(np.flatnonzero(y == d)[0]) for d in (0, 1, 6)]
-    theta0 = lae.init_factors(2, C.shape[0], rng, "gaussian", 0.3)
-    angle = 2 * math.pi / 3
+    idx = [int(np.flatnonzero(y == d)[0]) for d in CODE_PATHS["digits"]]
+    theta0 = lae.init_factors(CODE_PATHS["k"], C.shape[0], rng, "gaussian",
+                              CODE_PATHS["init_scale"])
+    angle = math.radians(CODE_PATHS["degrees"])
     P = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    opt = optimizers.Optimizer("gd", lr=0.1)
+    opt = optimizers.Optimizer("gd", lr=CODE_PATHS["lr"])
 
     def grad(th, t):
         return lae.grads_unchecked(th[0], th[1], C)
@@ -539,7 +713,7 @@ def _hidden_code_paths(steps: int, rng: int | np.random.Generator):
 
 def _relu_data() -> tuple[Classifier, np.ndarray, np.ndarray]:
     net = relu_classifier()
-    split = digits_split(rng=0)
+    split = digits_split(TEST_FRACTION, rng=0)
     return net, split.x_train.astype(np.float64), split.y_train
 
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from functools import lru_cache
 
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+
+@lru_cache(maxsize=1)
+def _controller() -> ThreadpoolController:
+    # finding the loaded BLAS/OpenMP libraries is the slow part (milliseconds): once
+    return ThreadpoolController()
 
 
 @contextlib.contextmanager
@@ -15,7 +22,8 @@ def limited_threads(n: int = 1) -> Iterator[None]:
 
     The book's matrices and networks are small: on a two-core machine one thread is
     faster, and it keeps torch's and BLAS's spinning pools from fighting over the cores
-    (a 100 x 100 SVD went from 34 ms to 0.5 ms).  Also usable as a decorator:
+    (a 100 x 100 SVD went from 34 ms to 0.5 ms).  Cheap to enter (the thread pools are
+    found once per process), so it can sit inside loops.  Also usable as a decorator:
     ``@limited_threads()``.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -23,7 +31,7 @@ def limited_threads(n: int = 1) -> Iterator[None]:
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
-        with threadpool_limits(limits=n):
+        with _controller().limit(limits=n):
             yield
     finally:
         torch.set_num_threads(old)

@@ -155,7 +155,7 @@ def relu_net_exact(w: Sequence[Sequence[Fraction]], a: Sequence[Fraction],
     """``a^T relu(W x)`` at each point, in exact rational arithmetic.
 
     W: one row of two weights per hidden unit (``(out, in)``), a: one output weight per
-    hidden unit; entries and point coordinates are integers or ``Fraction``s.
+    hidden unit; entries and point coordinates are integers or ``Fraction`` values.
     """
     if len(w) != len(a) or any(len(row) != 2 for row in w):
         raise ValueError("need W with one row of two weights per output weight in a")

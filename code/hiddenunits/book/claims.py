@@ -122,6 +122,7 @@ class ClaimResult:
 
     @property
     def threshold(self) -> float:
+        """The error a false variant had to exceed to be rejected."""
         return self.margin * self.tolerance
 
     def to_dict(self) -> dict:
@@ -242,10 +243,14 @@ def plain_number(x: float) -> str:
 
 
 def describe(result: ClaimResult) -> str:
-    """One MyST paragraph reporting a check and its false variants, for the book."""
+    """One MyST paragraph reporting a check and its false variants, for the book.
+
+    It names the claim's label and links to the check function's entry in the API
+    appendix (which links to its source); the measured numbers are mathematics.
+    """
     verdict = "holds" if result.holds else "FAILED"
     relation = r"\le" if result.holds else ">"
-    parts = [f"Check of `{result.id}` ({result.method}): error "
+    parts = [f"Check of `{result.id}` by {{py:func}}`~{result.source}` ({result.method}): error "
              f"${latex_number(result.error)} {relation} "
              f"{latex_number(result.tolerance)}$, {verdict}."]
     for v in result.variants:

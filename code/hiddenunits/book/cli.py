@@ -96,6 +96,7 @@ def _claim_ids(labels: list[str], chapter: str | None) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    """``hiddenunits run CHAPTER --out DIR``: redraw a chapter's figures and run its checks."""
     from hiddenunits.book.figures import registered, save
 
     out = _out_dir(args.out)
@@ -116,11 +117,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_claims(args) -> int:
+    """``hiddenunits claims``: run the checks (all, of a chapter, or by label)."""
     ids = _claim_ids(args.labels, args.chapter)
     return _report(_run_claims(ids, progress=not args.json), args.json)
 
 
 def cmd_bench(args) -> int:
+    """``hiddenunits bench NAME``: run a benchmark named in a chapter."""
     from hiddenunits.book.bench import BENCHMARKS
 
     chapter = BENCHMARKS.find(args.name)
@@ -132,6 +135,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_list(args) -> int:
+    """``hiddenunits list``: the chapters with their figures, claims and benchmarks."""
     from hiddenunits.book.bench import BENCHMARKS
     from hiddenunits.book.claims import CLAIMS
     from hiddenunits.book.figures import FIGURES
@@ -149,6 +153,7 @@ def cmd_list(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's argument parser (one sub-command per ``cmd_*`` function)."""
     chapters = ", ".join(f"{c.number}/{c.key}" for c in CHAPTERS)
     parser = _Parser(prog="hiddenunits",
                      description="Run the code of 'Hidden Units': figures, checks, benchmarks.",

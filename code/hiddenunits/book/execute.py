@@ -80,11 +80,9 @@ def _execute(path: str, nb, timeout: int):
     """Run one notebook in a fresh kernel (in a worker process); return it and the outcome."""
     from jupyter_cache.executors.utils import single_nb_execution
 
-    # the kernel's own start-up warning ("running over TCP without encryption": a local
-    # kernel) would hide the warnings that matter in the log; cell output is unaffected
+    # the kernels' start-up notice about TCP is filtered by their profile (run() sets it)
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                 allow_errors=False, meta_override=True,
-                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                 allow_errors=False, meta_override=True)
     return result.nb, result.time, result.exc_string if result.err else None
 
 
@@ -94,6 +92,9 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
+    from hiddenunits.book.kernel import quiet_kernels
+
+    quiet_kernels(root / "_build")
     cache = get_cache(str(cache_dir or root / "_build" / ".jupyter_cache"))
     config = md_config(root)
     todo = []
@@ -153,6 +154,7 @@ def _last_time(cache, page: Page) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m hiddenunits.book.execute``: execute what the cache lacks (see :func:`run`)."""
     parser = argparse.ArgumentParser(prog="python -m hiddenunits.book.execute",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,

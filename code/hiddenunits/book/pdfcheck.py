@@ -63,6 +63,7 @@ def check(log: Path, pdf: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m hiddenunits.book.pdfcheck LOG PDF``: exit 1 if the PDF has a defect."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print("usage: python -m hiddenunits.pdfcheck LOG PDF", file=sys.stderr)

@@ -77,9 +77,11 @@ class Registry(Generic[T]):
 
     # ----------------------------------------------------------------- loading
     def module_name(self, chapter: Chapter) -> str:
+        """Dotted name of the chapter's module of this kind (``hiddenunits.book.checks.rbm``)."""
         return f"hiddenunits.book.{self.kind}.{chapter.key}"
 
     def module_path(self, chapter: Chapter) -> Path:
+        """Source file of the chapter's module of this kind."""
         return BOOK_DIR / self.kind / f"{chapter.key}.py"
 
     def load(self, chapter: str | int | None = None) -> None:
@@ -170,4 +172,5 @@ def chapter_of_module(module: str) -> str:
 
 
 def origin_of(fn: Callable) -> str:
+    """Where ``fn`` is defined, ``module:qualname`` (names a duplicate registration)."""
     return f"{fn.__module__}:{fn.__qualname__}"

@@ -7,6 +7,7 @@ import (and, transitively, what those import), hashes their sources, and inserts
 the hash as a hidden code cell: a changed module changes the cell text, hence the
 cache key, of exactly the chapters that use it.  It also registers the module
 files as the page's dependencies, so that Sphinx re-reads the page when they change.
+Kernels it starts use the quiet profile of :mod:`hiddenunits.book.kernel`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _ALL_MODULES = re.compile(r"\b(ledger_markdown|registered)\b")
 _VERIFY = re.compile(r"\bverify\(")
 _CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+FINGERPRINT = f"# sources of {PACKAGE} used here: "
+"""How the hidden fingerprint cell starts (a changed text would re-execute every page)."""
 
 
 def _module_file(name: str) -> Path | None:
@@ -119,10 +122,18 @@ def inject(page: str, docname: str | None = None) -> tuple[str, list[Path]]:
     if not deps:
         return page, []
     cell = (f"```{{code-cell}} ipython3\n:tags: [remove-cell]\n\n"
-            f"# sources of {PACKAGE} used here: {fingerprint(deps)}\n```\n\n")
+            f"{FINGERPRINT}{fingerprint(deps)}\n```\n\n")
     m = _FRONT_MATTER.match(page)
     cut = m.end() if m else 0
     return page[:cut] + "\n" + cell + page[cut:], deps
+
+
+def is_fingerprint_cell(cell) -> bool:
+    """Whether a notebook cell (a dict) is the fingerprint cell that :func:`inject` adds."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(source)
+    return cell.get("cell_type") == "code" and source.startswith(FINGERPRINT)
 
 
 def _on_source_read(app, docname: str, source: list[str]) -> None:
@@ -133,6 +144,14 @@ def _on_source_read(app, docname: str, source: list[str]) -> None:
         app.env.note_dependency(str(path))
 
 
+def _on_config_inited(app, config) -> None:
+    from hiddenunits.book.kernel import quiet_kernels
+
+    quiet_kernels(Path(app.outdir).parent)
+
+
 def setup(app):
+    """Register the fingerprinting and the quiet kernels with Sphinx."""
+    app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,13 +1,19 @@
 """One figure style for the book: sizes, fonts and colours.
 
-Figures have an opaque white face so that they read the same on the light and the
-dark page theme; the PDF gets them as vector graphics (see
-:mod:`hiddenunits.book.notebook`).
+Figures are drawn once, on an opaque white face, in the colours below; the PDF gets them
+as vector graphics and the web as PNG (see :mod:`hiddenunits.book.notebook`).  For the
+web's dark theme the same figure is also rendered by :func:`dark`: text, axes and other
+greys are mirrored in lightness onto the theme's dark background, the palette colours keep
+their hue and are lightened just enough to stand out, and images (colour maps) are left
+as they are.
 """
 
 from __future__ import annotations
 
+import colorsys
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib as mpl
@@ -49,7 +55,10 @@ RC = {
     "grid.alpha": 0.3,
     "lines.linewidth": 1.6,
     "axes.prop_cycle": mpl.cycler(color=[COLORS[c] for c in CYCLE]),
-    "pdf.fonttype": 42,  # embed TrueType so text stays text in the PDF
+    # Type 3 fonts: vector glyphs, and text that stays text.  Type 42 (embedded TrueType)
+    # made matplotlib subset every font with fontTools for every figure: about 1 s a
+    # figure on this machine, a third of a chapter's time budget.
+    "pdf.fonttype": 3,
     "svg.fonttype": "none",
     "image.cmap": "viridis",
 }
@@ -98,3 +107,92 @@ def save(fig: Figure, out: Path, name: str) -> list[Path]:
             fig.savefig(path, format=fmt, metadata=METADATA[fmt])
         paths.append(path)
     return paths
+
+
+# --------------------------------------------------------------------------- dark theme
+DARK_BACKGROUND = "#14181e"  # pydata-sphinx-theme's dark page background
+DARK_FOREGROUND = "#e6e6e6"  # text and axes on it (contrast ratio about 14)
+MIN_DARK_LIGHTNESS = 0.55  # palette colours are lifted to at least this HLS lightness
+
+
+def dark_color(rgba: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The colour that plays the role of ``rgba`` on the dark page (alpha unchanged).
+
+    Greys (saturation below 0.2) are mirrored: white becomes the dark background, black
+    the light foreground.  Colours keep hue and saturation; a dark one is lightened to
+    ``MIN_DARK_LIGHTNESS``.
+    """
+    r, g, b, a = (float(v) for v in rgba)
+    h, light, sat = colorsys.rgb_to_hls(r, g, b)
+    if sat < 0.2 or max(r, g, b) - min(r, g, b) < 0.08:
+        # white -> the page's background, black -> its text colour, greys in between
+        lo = mpl.colors.to_rgb(DARK_BACKGROUND)
+        hi = mpl.colors.to_rgb(DARK_FOREGROUND)
+        return (*(x + (1.0 - light) * (y - x) for x, y in zip(lo, hi, strict=True)), a)
+    return (*colorsys.hls_to_rgb(h, max(light, MIN_DARK_LIGHTNESS), sat), a)
+
+
+def _swap(changes: list, getter, setter, convert) -> None:
+    """Set a colour property to its dark counterpart, remembering how to undo it."""
+    old = getter()
+    changes.append((setter, old))
+    setter(convert(old))
+
+
+def _one(c):
+    if isinstance(c, str) and c.lower() == "none":
+        return c
+    rgba = mpl.colors.to_rgba(c)
+    return c if rgba[3] == 0 else dark_color(rgba)
+
+
+def _many(colors):
+    import numpy as np
+
+    arr = np.asarray(mpl.colors.to_rgba_array(colors), dtype=float)
+    if arr.size == 0:
+        return colors
+    return np.array([dark_color(tuple(c)) if c[3] > 0 else tuple(c) for c in arr])
+
+
+@contextmanager
+def dark(fig: Figure) -> Iterator[Figure]:
+    """Recolour ``fig`` for the dark page theme inside the ``with`` block, then restore it.
+
+    Text, lines, patches (faces, spines, legend frames) and collections get
+    :func:`dark_color`; colour-mapped artists (images, meshes, scatter plots coloured by
+    value) keep their colours, since their colour map carries data.
+    """
+    from matplotlib.collections import Collection
+    from matplotlib.image import AxesImage, FigureImage
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    changes: list = []
+    try:
+        for artist in fig.findobj():
+            if isinstance(artist, AxesImage | FigureImage):
+                continue
+            if isinstance(artist, Text):
+                _swap(changes, artist.get_color, artist.set_color, _one)
+                patch = artist.get_bbox_patch()
+                if patch is not None:
+                    _swap(changes, patch.get_facecolor, patch.set_facecolor, _one)
+                    _swap(changes, patch.get_edgecolor, patch.set_edgecolor, _one)
+            elif isinstance(artist, Line2D):
+                _swap(changes, artist.get_color, artist.set_color, _one)
+                _swap(changes, artist.get_markerfacecolor, artist.set_markerfacecolor, _one)
+                _swap(changes, artist.get_markeredgecolor, artist.set_markeredgecolor, _one)
+            elif isinstance(artist, Patch):
+                _swap(changes, artist.get_facecolor, artist.set_facecolor, _one)
+                _swap(changes, artist.get_edgecolor, artist.set_edgecolor, _one)
+            elif isinstance(artist, Collection):
+                if artist.get_array() is not None:
+                    continue  # colour-mapped: the colours are data
+                _swap(changes, artist.get_facecolor, artist.set_facecolor, _many)
+                _swap(changes, artist.get_edgecolor, artist.set_edgecolor, _many)
+        yield fig
+    finally:
+        for setter, old in reversed(changes):
+            setter(old)

@@ -27,7 +27,6 @@ from hiddenunits import linear_autoencoder as lae
 from hiddenunits import symmetry as sym
 from hiddenunits.book.checks.montecarlo import FALSE_ALARM
 from hiddenunits.book.claims import claim, variant
-from hiddenunits.optimizers import Optimizer
 
 
 # --------------------------------------------------------------------------- symbolic tools
@@ -50,23 +49,27 @@ def symbolic_zero(expr: sp.Basic, orthogonal: sp.MatrixSymbol | None = None) -> 
     return bool(e == 0 or isinstance(e, sp.ZeroMatrix) or sp.simplify(e) == 0)
 
 
+CHAIN_RULE_SIZE = 2
+
+
 @functools.cache
 def chain_rule_residual() -> int:
     """Symbolic: d/dA l(BA) = B^T E and d/dB l(BA) = E A^T with E = grad l(BA).
 
-    Checked entrywise for k = n = m = 2 and a generic cubic loss l; returns the number of
-    entries that SymPy does not reduce to zero.
+    Checked entrywise for k = n = m = 2 (``CHAIN_RULE_SIZE``) and a generic cubic loss l;
+    returns the number of entries that SymPy does not reduce to zero.
     """
-    a = sp.Matrix(2, 2, sp.symbols("a0:4"))
-    b = sp.Matrix(2, 2, sp.symbols("b0:4"))
-    y = sp.Matrix(2, 2, sp.symbols("y0:4"))
-    w = sp.Matrix(2, 2, sp.symbols("w0:4"))
-    ell = sum((w[i] - y[i]) ** 2 for i in range(4)) / 2 + w[1] * w[2] * w[3]  # not invariant
-    at_ba = {w[i]: (b * a)[i] for i in range(4)}
+    s = CHAIN_RULE_SIZE
+    a = sp.Matrix(s, s, sp.symbols(f"a0:{s * s}"))
+    b = sp.Matrix(s, s, sp.symbols(f"b0:{s * s}"))
+    y = sp.Matrix(s, s, sp.symbols(f"y0:{s * s}"))
+    w = sp.Matrix(s, s, sp.symbols(f"w0:{s * s}"))
+    ell = sum((w[i] - y[i]) ** 2 for i in range(s * s)) / 2 + w[1] * w[2] * w[3]  # cubic
+    at_ba = {w[i]: (b * a)[i] for i in range(s * s)}
     L = ell.xreplace(at_ba)
-    E = sp.Matrix(2, 2, lambda i, j: sp.diff(ell, w[i, j])).xreplace(at_ba)
-    gA = sp.Matrix(2, 2, lambda i, j: sp.diff(L, a[i, j]))
-    gB = sp.Matrix(2, 2, lambda i, j: sp.diff(L, b[i, j]))
+    E = sp.Matrix(s, s, lambda i, j: sp.diff(ell, w[i, j])).xreplace(at_ba)
+    gA = sp.Matrix(s, s, lambda i, j: sp.diff(L, a[i, j]))
+    gB = sp.Matrix(s, s, lambda i, j: sp.diff(L, b[i, j]))
     return int(sum(sp.expand(r) != 0 for r in list(gA - b.T * E) + list(gB - E * a.T)))
 
 
@@ -170,11 +173,12 @@ def check_orbit_invariance(decoder: Callable = lambda G, G_inv: G_inv,
                            isometry: Callable[[np.ndarray], bool] = _orthogonal) -> float:
     """Failures of (a) and (b): symbolic for all sizes, plus an enumeration for 'only if'.
 
-    (a) SymPy reduces (B decoder(G)) (G A) - B A to zero for matrix symbols of any size.
-    (b) SymPy reduces ||PA||^2 + ||BP^T||^2 - ||A||^2 - ||B||^2 to zero given P^T P = I;
-    then, for eleven invertible 3 x 3 matrices (orthogonal ones, a shear and a diagonal of
-    determinant 1, scalings, a random G), 'T_G preserves norms' (all singular values of its
-    matrix equal to 1) is compared with ``isometry(G)``; each disagreement counts one.
+    Part (a): SymPy reduces (B decoder(G)) (G A) - B A to zero for matrix symbols of any
+    size.  Part (b): SymPy reduces ||PA||^2 + ||BP^T||^2 - ||A||^2 - ||B||^2 to zero given
+    P^T P = I; then, for eleven invertible 3 x 3 matrices (orthogonal ones, a shear and a
+    diagonal of determinant 1, scalings, a random G), 'T_G preserves norms' (all singular
+    values of its matrix equal to 1) is compared with ``isometry(G)``; each disagreement
+    counts one.
     """
     A, B, G, P, _ = matrix_symbols()
     tr = sp.Trace
@@ -254,9 +258,8 @@ def _transformed_gradients(loss: Loss) -> tuple[tuple[np.ndarray, ...], ...]:
 # --------------------------------------------------------------------------- trajectories
 COVERED = tuple(c for c in sym.CASES if c.equivariant and c.group == "orthogonal")
 """The procedures of the equivariance table that the theorem covers."""
-ADAM = next(c for c in sym.CASES if c.name == "Adam")
-L1_PENALTY = next(c for c in sym.CASES if c.name == "GD + L1 penalty")
-RMSPROP = sym.Case("RMSProp", Optimizer("rmsprop", lr=0.01), equivariant=False)
+ADAM, RMSPROP, ADAGRAD = sym.case("Adam"), sym.case("RMSProp"), sym.case("Adagrad")
+L1_PENALTY = sym.case("GD + L1 penalty")
 
 
 @claim("thm-trajectory-equivariance",
@@ -267,6 +270,7 @@ RMSPROP = sym.Case("RMSProp", Optimizer("rmsprop", lr=0.01), equivariant=False)
        method="numeric", tolerance=1e-10,
        variants=[variant("Adam instead of gradient descent", procedures=(ADAM,)),
                  variant("RMSProp instead of gradient descent", procedures=(RMSPROP,)),
+                 variant("Adagrad instead of gradient descent", procedures=(ADAGRAD,)),
                  variant("an L1 penalty instead of L2 weight decay",
                          procedures=(L1_PENALTY,)),
                  variant("a general invertible G instead of an orthogonal P",
@@ -290,6 +294,7 @@ ORIENTATION_BINS = 16
 SHAPE_STRATA = 8
 LAW_DF = SHAPE_STRATA * (ORIENTATION_BINS - 1)
 LAW_LEVEL = float(stats.chi2.isf(FALSE_ALARM, LAW_DF))
+MISS_SES = 3
 
 
 def invariant_law_statistic(study: sym.LawStudy) -> float:
@@ -345,8 +350,40 @@ def invariant_law_miss(law: str = "uniform", margin: float = 2.0) -> float:
     """
     stat = invariant_law_statistic(sym.law_study(law, samples=LAW_SAMPLES, rng=1))
     lam = max(stat - LAW_DF, 0.0)
-    lam_low = max(lam - 3 * math.sqrt(2 * (LAW_DF + 2 * lam)), 0.0)
+    lam_low = max(lam - MISS_SES * math.sqrt(2 * (LAW_DF + 2 * lam)), 0.0)
     return float(stats.ncx2.cdf(margin * LAW_LEVEL, LAW_DF, lam_low))
+
+
+# --------------------------------------------------------------------------- stabilisers
+STABILISER_RUNS = (("relu", "gd"), ("linear", "gd"), ("linear", "nesterov"))
+"""(model, method) of the runs of the stabiliser check (see ``symmetry.stabiliser_run``)."""
+
+
+@claim("prop-stabiliser",
+       statement="if T theta_0 = theta_0 for a linear isometry T that leaves every step loss "
+                 "unchanged, then T theta_t = theta_t for all t: hidden units that start "
+                 "equal stay equal",
+       math=r"if $T\theta_0 = \theta_0$ for a linear isometry $T$ with $F_t \circ T = F_t$, "
+            r"then $T\theta_t = \theta_t$ for every $t$: hidden units that start equal "
+            r"stay equal",
+       method="numeric", tolerance=1e-12,
+       variants=[variant(f"also with dropout on the hidden units (probability "
+                         f"{sym.STABILISER_DROPOUT})",
+                         dropout=sym.STABILISER_DROPOUT),
+                 variant("also when only the incoming weights and biases start equal",
+                         tie_outgoing=False)])
+def check_stabiliser(dropout: float = 0.0, tie_outgoing: bool = True) -> float:
+    """max_t of the relative distance between hidden units 1 and 2, which start equal.
+
+    Three runs: the ReLU digit classifier (minibatch SGD), and the digits autoencoder with
+    gradient descent and with Nesterov's method (``symmetry.stabiliser_run``, seed 0).  The
+    transposition of units 1 and 2 is an isometry that leaves every step loss unchanged
+    unless a dropout mask treats the two units differently.  The units are computed by the
+    same float64 operations, so the measured distance is exactly 0; the tolerance 1e-12
+    leaves room for a linear-algebra library that orders the two rows' sums differently.
+    """
+    return max(float(sym.stabiliser_run(model, 2, tie_outgoing, dropout, method).deviation.max())
+               for model, method in STABILISER_RUNS)
 
 
 # --------------------------------------------------------------------------- orthogonality
@@ -381,10 +418,13 @@ def check_gradient_orthogonal(identity: Callable = lambda A, B, gA, gB: gA @ A.T
 
 
 # --------------------------------------------------------------------------- balancedness
+MIDPOINT_STEP = 0.2
+
+
 @functools.cache
 def _midpoint_run(setup: bal.FlowSetup) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Start and end of the implicit-midpoint integration (h = 0.2) of a flow setup."""
-    return bal.start(setup), bal.midpoint(setup, 0.2)
+    return bal.start(setup), bal.midpoint(setup, MIDPOINT_STEP)
 
 
 @claim("thm-balancedness-flow",
@@ -452,6 +492,8 @@ def check_balancedness_step(change: Callable = lambda gA, gB, eta: eta**2 * (
 
 # --------------------------------------------------------------------------- minima and saddles
 K = 4
+KERNEL_RTOL = 1e-10
+TOP = 6
 
 
 @functools.cache
@@ -471,7 +513,7 @@ def minimiser_kernel_dimensions() -> tuple[tuple[int, int, int, int], ...]:
         lam, _ = lae.pca(C)
         rank = int(np.sum(lam > 1e-10 * lam[0]))
         A, B = lae.critical_point(C, range(K))
-        out.append((K, len(C), rank, lae.hessian_kernel_dimension(A, B, C)))
+        out.append((K, len(C), rank, lae.hessian_kernel_dimension(A, B, C, KERNEL_RTOL)))
     return tuple(out)
 
 
@@ -504,21 +546,25 @@ def _test_points() -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
 @claim("thm-baldi-hornik",
        statement="min L = 1/2 sum_{i>k} lambda_i, attained exactly on A Pi_R = G U_k^T, "
                  "B = U_k G^-1 (one GL(k)-orbit if C is invertible); (U_S^T, U_S) are "
-                 "saddles with curvature <= (lambda_i - lambda_j)/2",
+                 "saddles: curvature <= (lambda_i - lambda_j)/2 and >= lambda_1",
        math=r"$\min L = \frac12\sum_{i>k}\lambda_i$, attained exactly where "
             r"$A\Pi_R = GU_k^\top$, $B = U_kG^{-1}$ (one $\mathrm{GL}(k)$-orbit if $C$ is "
             r"invertible); at $(U_S^\top, U_S)$ the Hessian has "
-            r"$\lambda_{\min} \le \frac12(\lambda_i - \lambda_j)$",
+            r"$\lambda_{\min} \le \frac12(\lambda_i - \lambda_j)$ and "
+            r"$\lambda_{\max} \ge \lambda_1$",
        method="numeric", tolerance=1e-10,
        variants=[variant("minimum 1/2 sum_{i >= k} lambda_i (off by one)",
                          minimum=lambda lam, k: 0.5 * float(lam[k - 1:].sum())),
                  variant("the minimisers form one O(k)-orbit (dimension k(k-1)/2)",
                          minimiser_dimension=lambda k, n, r: k * (k - 1) // 2 + k * (n - r)),
                  variant("curvature bound lambda_i - lambda_j (factor 1/2 dropped)",
-                         saddle_bound=lambda li, lj: li - lj)])
+                         saddle_bound=lambda li, lj: li - lj),
+                 variant("largest curvature at least 2 lambda_1 at every critical point",
+                         rising_bound=lambda lam: 2 * lam[0])])
 def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].sum()),
                        minimiser_dimension: Callable = lambda k, n, r: k * k + k * (n - r),
-                       saddle_bound: Callable = lambda li, lj: (li - lj) / 2) -> float:
+                       saddle_bound: Callable = lambda li, lj: (li - lj) / 2,
+                       rising_bound: Callable = lambda lam: lam[0]) -> float:
     """Largest error of the statement on the digits autoencoder (k = 4).
 
     (a) L* = ``minimum``: |L - L*| / L* on four points of the claimed set of minimisers,
@@ -528,9 +574,10 @@ def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].su
     (n = 64, rank 61) and for the digits in a basis of the range of C (invertible, so one
     GL(k)-orbit: k^2 = 16); each unit of dimension mismatch counts one.
     (b) At the 15 critical points with S a 4-subset of the top six components: the
-    gradient norm, max(0, lambda_min(H) - min_{i in S, j not in S} ``saddle_bound``), and a
-    positive semi-definite Hessian at S = {1..4}.  Exact arithmetic gives 0; the Hessians'
-    entries are of order 1, so float64 leaves ~1e-15.  1e-10 leaves room for that.
+    gradient norm, max(0, lambda_min(H) - min_{i in S, j not in S} ``saddle_bound``),
+    max(0, ``rising_bound`` - lambda_max(H)), and a positive semi-definite Hessian at
+    S = {1..4}.  Exact arithmetic gives 0; the Hessians' entries are of order 1, so float64
+    leaves ~1e-15.  1e-10 leaves room for that.
     """
     C = lae.digits_covariance()
     lam, _ = lae.pca(C)
@@ -542,12 +589,140 @@ def check_baldi_hornik(minimum: Callable = lambda lam, k: 0.5 * float(lam[k:].su
                       else max(0.0, L_star - L) / L_star)
     errors += [abs(measured - minimiser_dimension(k, n, r))
                for k, n, r, measured in minimiser_kernel_dimensions()]
-    for cp in lae.critical_points(K):
+    for cp in lae.critical_points(K, TOP):
         errors.append(cp.grad_norm)
         errors.append(max(0.0, cp.min_eig - min(saddle_bound(li, lj) for li, lj in cp.gaps)))
+        errors.append(max(0.0, rising_bound(lam) - cp.max_eig))
         if cp.S == tuple(range(K)):
             errors.append(max(0.0, -cp.min_eig))
     return float(max(errors))
+
+
+# --------------------------------------------------------------------------- the spectrum
+SPECTRUM_POINTS = 6
+
+
+@functools.cache
+def _range_minimisers(balanced: bool) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Global minimisers G.(U_k^T, U_k) of the autoencoder on the range of the digits' C.
+
+    G is Haar-orthogonal (then D = 0) when ``balanced``, else Gaussian (then D != 0).
+    """
+    C = _range_covariance()
+    _, U = lae.pca(C)
+    rng = np.random.default_rng(14)
+    out = []
+    for _ in range(SPECTRUM_POINTS):
+        G = ortho_group.rvs(K, random_state=rng) if balanced else rng.normal(size=(K, K))
+        out.append(sym.act(G, U[:, :K].T, U[:, :K]))
+    return tuple(out)
+
+
+def _hidden(A, B, C):
+    return bal.hidden_spectrum(A, C)
+
+
+def _gram(A, B, C):
+    return np.linalg.eigvalsh(A @ A.T)[::-1]
+
+
+@claim("prop-hidden-spectrum",
+       statement="at a global minimiser (C invertible) (BA) C (BA)^T has the eigenvalues "
+                 "lambda_1..lambda_k; if also D = 0, then A A^T = B^T B = I and A C A^T has "
+                 "the eigenvalues lambda_1..lambda_k",
+       math=r"at a global minimiser, $(BA)C(BA)^\top$ has the eigenvalues "
+            r"$\lambda_1, \dots, \lambda_k$; if also $D = 0$, then $AA^\top = B^\top B = I$ "
+            r"and $ACA^\top$ has the eigenvalues $\lambda_1, \dots, \lambda_k$",
+       method="numeric", tolerance=1e-12,
+       variants=[variant("the hidden spectrum is lambda_1..lambda_k at every global minimiser",
+                         balanced=False),
+                 variant("if D = 0, A A^T (not A C A^T) has the eigenvalues lambda_1..lambda_k",
+                         hidden=_gram)])
+def check_hidden_spectrum(balanced: bool = True, hidden: Callable = _hidden) -> float:
+    """Largest relative error of the stated spectra at global minimisers.
+
+    The digits' covariance on its range (invertible, n = 61), k = 4, six minimisers
+    G.(U_k^T, U_k): with Haar-orthogonal G (so D = 0; ``balanced``) or Gaussian G.  At each:
+    the output spectrum against lambda_1..lambda_k, ``hidden(A, B, C)`` against them, and
+    (when ``balanced``) ||D||, ||A A^T - I|| and ||B^T B - I||.  The spectra are computed
+    by symmetric eigensolvers from entries of order 1: round-off ~1e-15.
+    """
+    C = _range_covariance()
+    lam, _ = lae.pca(C)
+    errors = []
+    for A, B in _range_minimisers(balanced):
+        errors.append(float(np.abs(bal.output_spectrum(A, B, C) / lam[:K] - 1).max()))
+        errors.append(float(np.abs(hidden(A, B, C) / lam[:K] - 1).max()))
+        if balanced:
+            errors += [float(np.abs(M).max()) for M in
+                       (bal.balancedness(A, B), A @ A.T - np.eye(K), B.T @ B - np.eye(K))]
+    return max(errors)
+
+
+DECAY = 0.05
+DECAY_STEPS = 1500
+
+
+def _weight_penalty(A, B, gamma):
+    """Gradient of (gamma / 2)(||A||^2 + ||B||^2)."""
+    return gamma * A, gamma * B
+
+
+def _product_penalty(A, B, gamma):
+    """Gradient of (gamma / 2)||B A||_F^2, a penalty on the product alone."""
+    W = B @ A
+    return gamma * B.T @ W, gamma * W @ A.T
+
+
+@functools.cache
+def _decay_starts() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Unbalanced starting points: a minimiser G.(U_k^T, U_k) of L, and a Gaussian init."""
+    C = lae.digits_covariance()
+    _, U = lae.pca(C)
+    G = sym.general_linear(K, rng=15, stretch=2.0)
+    return (sym.act(G, U[:, :K].T, U[:, :K]),
+            lae.init_factors(K, len(C), rng=15, law="gaussian", scale=1.0))
+
+
+@claim("prop-decay-balanced",
+       statement="for gamma > 0 every critical point of L + (gamma/2)||theta||^2 is balanced, "
+                 "D = 0",
+       math=r"for $\gamma > 0$ every critical point of "
+            r"$L + \frac{\gamma}{2}\lVert\theta\rVert^2$ is balanced: $D = 0$",
+       method="numeric", tolerance=1e-10,
+       variants=[variant("also without the penalty (gamma = 0)", gamma=0.0),
+                 variant("also for the penalty (gamma/2)||B A||^2 on the product",
+                         penalty=_product_penalty)])
+def check_decay_balanced(gamma: float = DECAY, penalty: Callable = _weight_penalty) -> float:
+    """Symbolic failures plus max(||D||, ||grad F||) / (||A||^2 + ||B||^2) at critical points.
+
+    Symbolic: (grad_A F) A^T - B^T (grad_B F) = gamma D for F = l(B A) + ``penalty`` (matrix
+    symbols of any size), so that grad F = 0 forces gamma D = 0.  Numeric: gradient descent
+    (step 0.5, 1500 steps) on the digits autoencoder plus ``penalty`` from two unbalanced
+    points, a minimiser G.(U_k^T, U_k) of L (||D|| of order 1) and a Gaussian
+    initialisation, to a critical point (the gradient is part of the error).  D and the
+    gradient then shrink like (1 - 0.5 gamma)^t, far below round-off (~1e-16) after 1500
+    steps; 1e-10 leaves room for that.
+    """
+    A, B, _, _, E = matrix_symbols()
+    g = sp.Symbol("gamma")
+    pA, pB = penalty(A, B, g)
+    gA, gB = B.T @ E + pA, E @ A.T + pB
+    failures = float(not symbolic_zero(gA @ A.T - B.T @ gB - g * (A @ A.T - B.T @ B)))
+    C = lae.digits_covariance()
+    worst = 0.0
+    for A0, B0 in _decay_starts():
+        A_, B_ = A0.copy(), B0.copy()
+        for _ in range(DECAY_STEPS):
+            hA, hB = lae.grads_unchecked(A_, B_, C)
+            qA, qB = penalty(A_, B_, gamma)
+            A_, B_ = A_ - 0.5 * (hA + qA), B_ - 0.5 * (hB + qB)
+        hA, hB = lae.grads_unchecked(A_, B_, C)
+        qA, qB = penalty(A_, B_, gamma)
+        scale = _fro(A_) ** 2 + _fro(B_) ** 2
+        worst = max(worst, _fro(bal.balancedness(A_, B_)) / scale,
+                    _fro(hA + qA, hB + qB) / scale)
+    return failures + worst
 
 
 # --------------------------------------------------------------------------- ReLU layers
@@ -558,10 +733,10 @@ def _monomial(Ms: np.ndarray) -> np.ndarray:
 
 
 @claim("prop-relu-symmetry",
-       statement="relu(M z) = M relu(z) for all z iff M is a permutation times a positive "
+       statement="relu(G z) = G relu(z) for all z iff G is a permutation times a positive "
                  "diagonal",
-       math=r"$\operatorname{relu}(Mz) = M\operatorname{relu}(z)$ for all $z$ if and only if "
-            r"$M$ is a permutation times a positive diagonal",
+       math=r"$\operatorname{relu}(Gz) = G\operatorname{relu}(z)$ for all $z$ if and only if "
+            r"$G$ is a permutation times a positive diagonal",
        method="exact", tolerance=0.0,
        variants=[variant("a permutation times any invertible diagonal (negative scalings too)",
                          symmetries=_monomial),

@@ -185,7 +185,7 @@ def check_exact_solution(w: Sequence = ((1, -1), (-1, 1)), a: Sequence = (1, 1))
 
     f = a^T relu(W x) and |x1 - x2| are positively homogeneous and linear between the
     lines where a pre-activation or x1 - x2 vanishes, so f = |x1 - x2| on all of R^2 iff
-    they agree on the directions of :func:`_deciding_directions` (a complete test, in
+    they agree on the directions of ``_deciding_directions`` (a complete test, in
     rational arithmetic).
     """
     w = tuple(tuple(Fraction(v) for v in row) for row in w)

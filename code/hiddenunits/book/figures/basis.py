@@ -15,6 +15,7 @@ from hiddenunits import symmetry as sym
 from hiddenunits.book.figures import figure
 from hiddenunits.book.style import COLORS, new_figure
 from hiddenunits.data import digits_split
+from hiddenunits.interpretability import TEST_FRACTION
 from hiddenunits.validation import check_int, check_rng
 
 
@@ -23,13 +24,14 @@ def fig_orbit_loss(rng: int = 0) -> Figure:
     """The loss is constant along orbits and rises along a random direction."""
     ts, prof = sym.orbit_profiles(rng)
     fig, ax = new_figure(height=3.2)
-    styles = {"O(k) orbit": ("blue", "-", r"$\mathrm{O}(k)$-orbit $e^{tS} \cdot \theta$"),
-              "GL(k) orbit": ("green", "--", r"$\mathrm{GL}(k)$-orbit $e^{tX} \cdot \theta$"),
-              "random direction": ("vermillion", "-", r"random line $\theta + t d$")}
+    styles = {"O(k) orbit": ("blue", "-",
+                             r"$\mathrm{O}(k)$-orbit $e^{s\Omega} \cdot \theta$"),
+              "GL(k) orbit": ("green", "--", r"$\mathrm{GL}(k)$-orbit $e^{sX} \cdot \theta$"),
+              "random direction": ("vermillion", "-", r"random line $\theta + s \delta$")}
     for key, values in prof.items():
         color, ls, label = styles[key]
         ax.plot(ts, values, color=COLORS[color], ls=ls, label=label)
-    ax.set_xlabel("$t$")
+    ax.set_xlabel("$s$")
     ax.set_ylabel("loss $L$")
     ax.legend()
     return fig
@@ -39,7 +41,7 @@ def fig_orbit_loss(rng: int = 0) -> Figure:
 def fig_rotated_trajectories(rng: int = 3) -> Figure:
     """(a) hidden codes under GD from theta_0 and from P.theta_0; (b) deviations."""
     codes1, codes2, P = sym.hidden_code_paths(rng=rng)
-    fig, (ax, bx) = new_figure(1, 2, height=4.0)
+    fig, (ax, bx) = new_figure(1, 2, height=4.6)
     colors = [COLORS["blue"], COLORS["orange"], COLORS["green"]]
     for j, name in enumerate(("digit 0", "digit 1", "digit 6")):
         ax.plot(*codes1[:, :, j].T, color=colors[j], lw=1.3, label=name)
@@ -57,16 +59,21 @@ def fig_rotated_trajectories(rng: int = 3) -> Figure:
     ax.set_ylabel("hidden unit 2")
     ax.set_title("(a) hidden codes $A_t x$ during training", loc="left")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-    palette = ["blue", "sky", "green", "black", "yellow", "vermillion", "orange", "purple",
-               "grey"]
-    for case, color in zip(sym.CASES, palette, strict=True):
+    palette = {"gradient descent": "blue", "SGD, same minibatches": "sky",
+               "heavy ball": "green", "Nesterov": "black", "GD + L2 weight decay": "yellow",
+               "Adam": "vermillion", "RMSProp": "orange", "Adagrad": "purple",
+               "GD + L1 penalty": "grey", "GD + dropout on hidden units": "green",
+               "Adam, signed permutation": "vermillion"}
+    for case in sym.CASES:
         dev = np.maximum(sym.compare(case).deviation, 1e-17)
-        bx.semilogy(dev, color=COLORS[color], ls="-" if case.equivariant else "--",
-                    label=case.name, lw=1.2)
+        style = "-" if case.equivariant else "--"
+        if case.group != "orthogonal":
+            style = ":"
+        bx.semilogy(dev, color=COLORS[palette[case.name]], ls=style, label=case.name, lw=1.2)
     bx.set_xlabel("step $t$")
     bx.set_ylabel("relative distance between the runs")
     bx.set_title("(b) distance between the two runs", loc="left")
-    bx.legend(fontsize=6.5, loc="center right")
+    bx.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     return fig
 
 
@@ -109,8 +116,10 @@ def fig_balancedness_drift() -> Figure:
     r0 = table["Runge-Kutta 4"][0]
     ax.loglog(hs, r0 * (hs / hs[0]) ** 4, color=COLORS["grey"], ls="--", lw=1,
               label="slope 4")
-    ax.set_xlabel(r"step size $\eta$ (or $h$)")
-    ax.set_ylabel(r"$\|D(T) - D(0)\|_F \,/\, \|D(0)\|_F$")
+    ax.set_xticks(hs, [f"{h:g}" for h in hs])
+    ax.set_xticks([], minor=True)
+    ax.set_xlabel(r"step size $\eta$")
+    ax.set_ylabel(r"$\|D(\tau) - D(0)\|_F \,/\, \|D(0)\|_F$")
     ax.legend(fontsize=8)
     return fig
 
@@ -148,14 +157,14 @@ def fig_relu_symmetry(rng: int = 0) -> Figure:
     """Loss of a trained ReLU classifier along a hidden rotation, a scaling and a line."""
     ts, prof = sym.relu_profiles(rng)
     fig, ax = new_figure(height=3.2)
-    styles = {"rotation exp(tS)": ("blue", "-", r"rotation $e^{tS}$"),
+    styles = {"rotation exp(tS)": ("blue", "-", r"rotation $e^{s\Omega}$"),
               "positive scaling exp(t diag(s))": (
-                  "green", "--", r"positive scaling $e^{t\,\mathrm{diag}(s)}$"),
+                  "green", "--", r"positive scaling $e^{s\,\mathrm{diag}(c)}$"),
               "random direction": ("vermillion", "-", "random direction")}
     for key, values in prof.items():
         color, ls, label = styles[key]
         ax.plot(ts, values, color=COLORS[color], ls=ls, label=label)
-    ax.set_xlabel("$t$")
+    ax.set_xlabel("$s$")
     ax.set_ylabel("training cross-entropy")
     ax.legend()
     return fig
@@ -165,13 +174,13 @@ def fig_relu_symmetry(rng: int = 0) -> Figure:
 def fig_top_activations(rng: int = 0) -> Figure:
     """Top-activating test digits for four hidden units and four random directions."""
     net = ip.relu_classifier()
-    split = digits_split(rng=0)
+    split = digits_split(TEST_FRACTION, rng=0)
     H = ip.hidden_features(net, split.x_test)
     k = H.shape[1]
     V = check_rng(rng).normal(size=(4, k))
     V /= np.linalg.norm(V, axis=1, keepdims=True)
     rows = [(np.eye(k)[i], f"unit $e_{{{i + 1}}}$") for i in ip.active_units(H, 8)[:4]]
-    rows += [(v, f"random $v_{{{j + 1}}}$") for j, v in enumerate(V)]
+    rows += [(v, f"random $d_{{{j + 1}}}$") for j, v in enumerate(V)]
     cols = 8
     images = [[split.x_test[i].reshape(8, 8) for i in ip.top_activating(H, v, cols)]
               for v, _ in rows]

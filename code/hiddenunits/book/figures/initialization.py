@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
+from hiddenunits import initialization as ini
+from hiddenunits import nets
 from hiddenunits import random_geometry as rg
 from hiddenunits.book.figures import figure
 from hiddenunits.book.style import COLORS, new_figure
+from hiddenunits.book.tables.initialization import INIT_LABELS, TRAINING_RUNS
 from hiddenunits.validation import check_rng
 
 
@@ -69,4 +73,79 @@ def fig_singular_value_laws(n: int = 400, tall: int = 4, rng: int = 0) -> Figure
     ax2.set_xlabel(r"singular value $\sigma$")
     ax2.set_title(f"tall, $m = {tall}n$")
     ax2.legend(loc="upper right")
+    return fig
+
+
+# --------------------------------------------------------------------------- initialisation
+_INIT_COLORS = {"pytorch": "grey", "xavier": "orange", "lecun": "blue", "he": "green",
+                "orthogonal": "purple"}
+
+
+@figure
+def fig_depth_scales(net: nets.MLPConfig = ini.DEEP_NET, rng: int = 0) -> Figure:
+    """RMS of each hidden layer at initialisation, per activation and weight law."""
+    fig, axes = new_figure(1, 3, height=3.0, sharey=True)
+    layers = np.arange(1, net.depth + 1)
+    for ax, act in zip(axes, ("linear", "tanh", "relu"), strict=True):
+        for init, label in INIT_LABELS.items():
+            scales = ini.activation_scales(replace(net, activation=act, init=init), rng=rng)
+            ax.plot(layers, scales, color=COLORS[_INIT_COLORS[init]], label=label)
+        ax.set_yscale("log")
+        ax.set_title(act)
+        ax.set_xlabel("hidden layer")
+    axes[0].set_ylabel("RMS of the layer's output")
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+@figure
+def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8),
+                        net: nets.MLPConfig = ini.DEEP_NET, rng: int = 0) -> Figure:
+    """Singular values of products of Gaussian or orthogonal layers, and of ReLU Jacobians."""
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
+    rank = (np.arange(n) + 0.5) / n
+    gauss = ini.product_singular_values(n, depths, "gaussian", rng)
+    orth = ini.product_singular_values(n, depths, "orthogonal", rng)
+    shades = [COLORS[c] for c in ("sky", "blue", "purple", "black")]
+    for depth, color in zip(depths, shades, strict=True):
+        ax1.plot(rank, gauss[depth], color=color, label=f"Gaussian, $L = {depth}$")
+    ax1.plot(rank, orth[max(depths)], color=COLORS["orange"], lw=2.5, ls="--",
+             label=f"orthogonal, $L = {max(depths)}$")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("rank / n")
+    ax1.set_ylabel(r"singular value of $W_L\cdots W_1$")
+    ax1.legend(fontsize=7)
+    for init, gain, color, label in (
+            ("he", 1.0, COLORS["green"], "He (Gaussian)"),
+            ("orthogonal", math.sqrt(2), COLORS["orange"], r"orthogonal $\times\sqrt{2}$")):
+        s = ini.relu_jacobian_singular_values(replace(net, init=init), gain, rng)
+        k = ini.numerical_rank(s)
+        ax2.plot(np.arange(1, k + 1), s[:k], color=color, marker=".",
+                 label=f"{label}: rank {k} of {s.size}")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("index of the singular value")
+    ax2.set_ylabel("singular value of the Jacobian")
+    ax2.set_title(f"ReLU MLP, {net.depth} hidden layers")
+    ax2.legend(fontsize=7)
+    return fig
+
+
+@figure
+def fig_training_curves(net: nets.MLPConfig = ini.DEEP_NET,
+                        train: nets.TrainConfig = ini.DEEP_TRAIN, rng: int = 0) -> Figure:
+    """Training loss of the deep ReLU MLP for each weight law of ``TRAINING_RUNS``."""
+    fig, ax = new_figure(height=3.2)
+    for init, gain, label in TRAINING_RUNS:
+        hist = ini.train_deep(replace(net, init=init), train, gain, rng)
+        color = COLORS["vermillion"] if gain != 1.0 else COLORS[_INIT_COLORS[init]]
+        ax.plot(np.arange(len(hist.train_loss)), hist.train_loss, color=color, label=label,
+                ls=":" if init == "xavier" else "-")
+    ax.axhline(math.log(10), color=COLORS["black"], lw=0.8, ls="--")
+    ax.annotate(r"$\log 10$: the stalled runs overlap here", (6.0, math.log(10)),
+                xytext=(5.0, math.log(10) + 0.3), fontsize=8,
+                arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training cross-entropy")
+    ax.set_title(f"ReLU MLP, {net.depth + 1} weight layers of width {net.width}, digits")
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
     return fig

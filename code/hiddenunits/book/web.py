@@ -1,0 +1,180 @@
+"""Sphinx extension for the web edition: downloads, the PDF link, a clean page, two editions.
+
+* Each page's download menu offers the executed notebook (the build's own execution, as
+  MyST-NB wrote it, without the fingerprint cell of :mod:`hiddenunits.book.sphinxext`),
+  the MyST source and, when the build has it, the PDF edition; it replaces the theme's
+  menu (the source and the browser's print dialog).
+* The ``{pdf-download}`` directive links the PDF only when it has been built.
+* sphinx-thebe's script block (declared twice on every page by Sphinx, a console error)
+  and its script, which name a public CDN, are dropped: the book has no live kernels.
+* ``HIDDENUNITS_EDITION=student`` builds the student edition: exercise solutions hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from hiddenunits.book.notebook import DARK_KEY
+from hiddenunits.book.sphinxext import is_fingerprint_cell
+
+EDITIONS = ("full", "student")
+NOTEBOOKS = "_notebooks"
+"""Folder of the site that holds the executed notebooks offered for download."""
+PDF_IN_SITE = "_static/hidden-units.pdf"
+
+
+def edition() -> str:
+    """The edition being built, from ``HIDDENUNITS_EDITION`` (default ``"full"``)."""
+    name = os.environ.get("HIDDENUNITS_EDITION", "full").strip() or "full"
+    if name not in EDITIONS:
+        raise ValueError(f"HIDDENUNITS_EDITION={name!r}: choose one of {EDITIONS}")
+    return name
+
+
+def pdf_path(app) -> Path:
+    """Where ``make pdf`` writes the PDF edition of the book in ``app.srcdir``."""
+    target = app.config.latex_documents[0][1] if app.config.latex_documents else "book.tex"
+    return Path(app.srcdir) / "_build" / "latex" / Path(target).with_suffix(".pdf").name
+
+
+def clean_notebook(nb: dict) -> dict:
+    """The executed notebook as a reader gets it: no build-only cell, output or metadata.
+
+    Drops the fingerprint cell, the dark renderings of figures (site only) and MyST-NB's
+    map of cells to source lines.
+    """
+    nb = json.loads(json.dumps(nb))
+    nb["cells"] = [c for c in nb["cells"] if not is_fingerprint_cell(c)]
+    nb["metadata"].pop("source_map", None)
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", ()):
+            png = output.get("metadata", {}).get("image/png", {})
+            png.pop(DARK_KEY, None)
+            if "image/png" in output.get("metadata", {}) and not png:
+                del output["metadata"]["image/png"]
+    return nb
+
+
+def _executed(app) -> Path:
+    """MyST-NB's folder of executed notebooks and their outputs."""
+    return Path(app.env.mystnb_config.output_folder)
+
+
+def _notebook_pages(app) -> list[str]:
+    return sorted(d for d in app.env.found_docs
+                  if (_executed(app) / f"{d}.ipynb").is_file()
+                  and "kernelspec" in app.env.metadata.get(d, {}))
+
+
+# --------------------------------------------------------------------------- config
+def _on_config_inited(app, config) -> None:
+    # pydata-sphinx-theme logs "Got invalid theme mode" on every page without a default
+    config.html_context.setdefault("default_mode", "auto")
+    config.hu_edition = edition()
+    if config.hu_edition == "student":
+        config.hide_solutions = True
+        # built into its own folder, it executes nothing: the full edition's cache serves
+        if not config.nb_execution_cache_path:
+            config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
+    config.hu_pdf_available = pdf_path(app).is_file()
+
+
+# --------------------------------------------------------------------------- page
+def _is_thebe(asset) -> bool:
+    name = os.fspath(getattr(asset, "filename", "") or "")
+    body = getattr(asset, "attributes", {}).get("body", "") or ""
+    return "thebe" in name or "THEBE_JS_URL" in body
+
+
+def _download_buttons(app, pagename: str, context: dict) -> list[dict]:
+    pathto = context["pathto"]
+    buttons = []
+    if pagename in _notebook_pages(app):
+        buttons.append({"type": "link", "url": pathto(f"{NOTEBOOKS}/{pagename}.ipynb", 1),
+                        "text": ".ipynb", "icon": "fas fa-code",
+                        "tooltip": "Download the executed notebook",
+                        "label": "download-notebook-button"})
+    if context.get("sourcename") and context.get("page_source_suffix"):
+        buttons.append({"type": "link", "url": f"{pathto('_sources', 1)}/{context['sourcename']}",
+                        "text": context["page_source_suffix"], "icon": "fas fa-file",
+                        "tooltip": "Download the MyST source",
+                        "label": "download-source-button"})
+    if app.config.hu_pdf_available:
+        buttons.append({"type": "link", "url": pathto(PDF_IN_SITE, 1), "text": ".pdf",
+                        "icon": "fas fa-file-pdf", "tooltip": "Download the book as PDF",
+                        "label": "download-pdf-button"})
+    return buttons
+
+
+def _on_page_context(app, pagename, templatename, context, doctree) -> None:
+    if "script_files" in context:
+        context["script_files"][:] = [a for a in context["script_files"] if not _is_thebe(a)]
+    if "css_files" in context:
+        context["css_files"][:] = [a for a in context["css_files"] if not _is_thebe(a)]
+    header = context.get("header_buttons")
+    if header is None:
+        return
+    header[:] = [b for b in header if b.get("label") != "download-buttons"]
+    buttons = _download_buttons(app, pagename, context)
+    if buttons:
+        header.insert(0, {"type": "group", "tooltip": "Download this page",
+                          "icon": "fas fa-download", "buttons": buttons,
+                          "label": "download-buttons"})
+
+
+# --------------------------------------------------------------------------- files
+def _on_build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for docname in _notebook_pages(app):
+        nb = json.loads((_executed(app) / f"{docname}.ipynb").read_text(encoding="utf-8"))
+        target = out / NOTEBOOKS / f"{docname}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(clean_notebook(nb), indent=1, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+    pdf = pdf_path(app)
+    if app.config.hu_pdf_available and pdf.is_file():
+        (out / PDF_IN_SITE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, out / PDF_IN_SITE)
+
+
+# --------------------------------------------------------------------------- directive
+class PdfDownload(SphinxDirective):
+    """``{pdf-download}``: a link to the PDF edition on the web, when it has been built.
+
+    Without a PDF (``make pdf`` not run) it says how to build one; in the PDF itself it
+    writes nothing.  The directive's content is the link text.
+    """
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        """The link, or how to build the PDF, as raw HTML."""
+        text = " ".join(self.content).strip() or "Download the PDF edition"
+        self.env.note_dependency(str(pdf_path(self.env.app)))
+        if self.config.hu_pdf_available:
+            html = (f'<p><a class="reference download" href="{{root}}{PDF_IN_SITE}" '
+                    f'download>{text}</a>.</p>')
+        else:
+            html = ("<p>(This copy of the site was built without the PDF: <code>make pdf"
+                    "</code> builds it, and the site links it from then on.)</p>")
+        depth = self.env.docname.count("/")
+        return [nodes.raw("", html.replace("{root}", "../" * depth), format="html")]
+
+
+def setup(app):
+    """Register the web edition's configuration, handlers and directive."""
+    app.add_config_value("hu_edition", "full", "env", types=[str])
+    app.add_config_value("hu_pdf_available", False, "env", types=[bool])
+    app.connect("config-inited", _on_config_inited)
+    app.connect("html-page-context", _on_page_context, priority=900)
+    app.connect("build-finished", _on_build_finished)
+    app.add_directive("pdf-download", PdfDownload)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
