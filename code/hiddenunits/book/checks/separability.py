@@ -373,7 +373,8 @@ def _layer_with(kind: str, n: int, rng: np.random.Generator) -> Callable[[int], 
                          inequality=">="),
                  variant("a layer that also reads the input X (a long skip connection)",
                          skip=True),
-                 variant("equality when the layer is surjective", equality="surjective")])
+                 variant("equality for a layer that is not injective (it merges values)",
+                         equality="surjective")])
 def check_data_processing(inequality: str = "<=", skip: bool = False,
                           equality: str = "injective") -> float:
     """Largest violation of the inequality and of the equality case, in bits.
@@ -644,20 +645,26 @@ def _gaussian(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
 
 
 @claim("thm-cover-counting",
-       statement="N points in general position in R^d have C(N, d+1) = 2 sum_{k<=d} "
-                 "binom(N-1, k) affinely separable dichotomies, C(N, d) homogeneous ones",
-       math=r"$N$ points in general position in $\mathbb{R}^d$ have "
+       statement="N vectors in general position in R^d have C(N, d) = 2 sum_{k<d} "
+                 "binom(N-1, k) dichotomies separable through the origin; N points of R^d "
+                 "whose lifts (x, 1) are in general position have C(N, d+1) affine ones",
+       math=r"$N$ vectors in general position in $\mathbb{R}^d$ have "
             r"$C(N, d) = 2\sum_{k=0}^{d-1}\binom{N-1}{k}$ dichotomies separable by a "
-            r"hyperplane through the origin, and $C(N, d+1)$ by an affine one",
+            r"hyperplane through the origin; $N$ points whose lifts $(x_i, 1)$ are in "
+            r"general position have $C(N, d+1)$ separable by an affine one",
        method="exact", tolerance=0.0,
        variants=[variant("the affine count is C(N, d) (the bias forgotten)", shift=0),
                  variant("every dichotomy is separable (2^N)",
                          formula=lambda n, p: 2**n),
-                 variant("for any points, e.g. collinear ones", points=_collinear)])
+                 variant("for any points, e.g. collinear ones", points=_collinear),
+                 variant("for N <= d points with no d+1 of them on an affine hyperplane "
+                         "(a vacuous condition): 3 collinear points in R^3",
+                         points=_collinear, cases=((3, (3,)),))])
 def check_cover_counting(formula: Callable[[int, int], int] = capacity.cover_count,
                          shift: int = 1,
-                         points: Callable[..., np.ndarray] = _gaussian) -> float:
-    """Largest |LP count - formula| over ``COVER_CASES``, affine and homogeneous.
+                         points: Callable[..., np.ndarray] = _gaussian,
+                         cases: tuple = COVER_CASES) -> float:
+    """Largest |LP count - formula| over ``cases``, affine and homogeneous.
 
     Affine: N ``points`` in R^d, formula(N, d + shift).  Homogeneous: N points in R^3
     against formula(N, 3).  Each count enumerates the 2^N dichotomies and decides each
@@ -666,7 +673,7 @@ def check_cover_counting(formula: Callable[[int, int], int] = capacity.cover_cou
     """
     rng = np.random.default_rng(7)
     worst = 0
-    for d, ns in COVER_CASES:
+    for d, ns in cases:
         for n in ns:
             p = points(n, d, rng)
             worst = max(worst, abs(len(dichotomies(p)) - formula(n, d + shift)))

@@ -1,7 +1,7 @@
 """Tables of chapter 3, "Nonlinearity, linear separability and probes".
 
-Each table function returns ``(headers, rows)`` of MyST cells; :func:`show` displays one
-with a numbered caption.
+Each table function returns ``(headers, rows)`` of MyST cells, for
+:func:`hiddenunits.book.notebook.show_table`, which displays them with a numbered caption.
 """
 
 from __future__ import annotations
@@ -10,19 +10,9 @@ from collections.abc import Sequence
 
 from hiddenunits import probes
 from hiddenunits import xor as xor_nets
-from hiddenunits.book.notebook import markdown_table
 from hiddenunits.data import xor
 
 Table = tuple[list[str], list[list[str]]]
-
-
-def show(table: Table, caption: str, name: str) -> None:
-    """Display ``table`` as a MyST ``{table}`` with ``caption``, numbered ("Table 3.n") and
-    labelled ``name`` for ``{numref}``."""
-    from IPython.display import Markdown, display
-
-    body = markdown_table(*table)
-    display(Markdown(f"```{{table}} {caption}\n:name: {name}\n\n{body}\n```"))
 
 
 def _pct(v: float) -> str:
