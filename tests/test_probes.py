@@ -276,6 +276,60 @@ def test_three_disjoint_sets_of_examples():
     assert P.distinct_vectors(cfg) == (100,) * len(P.MLP_SIZES)
 
 
+def test_swap_exchanges_the_network_and_probe_examples():
+    a = P.trained_model(P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=40))
+    b = P.trained_model(P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=40,
+                                      swap=True))
+    np.testing.assert_array_equal(a.network.x, b.probe.x)
+    np.testing.assert_array_equal(a.probe.x, b.network.x)
+    np.testing.assert_array_equal(a.test.x, b.test.x)
+
+
+def test_paired_standard_errors_and_error_steps():
+    rng = np.random.default_rng(9)
+    d = rng.integers(-1, 2, size=(3, 50)).astype(float)
+    np.testing.assert_allclose(P.paired_se(d), [np.std(r, ddof=1) / np.sqrt(50) for r in d])
+    correct = rng.random((4, 200)) < 0.7
+    acc = correct.mean(axis=1)
+    curve = P.ProbeCurve(("a", "b", "c", "d"), (1, 1, 1, 1), acc, acc, 200, (1,) * 4, 0.0,
+                         correct)
+    rise, se = curve.error_steps()
+    np.testing.assert_allclose(rise, np.diff(curve.test_error))
+    for i in range(3):  # McNemar's statistic in its normal form: (b - c) / sqrt(b + c - ...)
+        b = np.sum(correct[i] & ~correct[i + 1])
+        c = np.sum(~correct[i] & correct[i + 1])
+        var = ((b + c) - (b - c) ** 2 / 200) / (200 * 199)
+        assert se[i] == pytest.approx(np.sqrt(var), rel=1e-12)
+
+
+def test_split_effect_averages_both_roles():
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=200, network_examples=80)
+    e = P.split_effect(cfg)
+    per_net = []
+    for swap in (False, True):
+        c = P.ModelConfig("mlp", epochs=0, num_samples=200, network_examples=80, swap=swap)
+        own = P.probe_curve(c, fit_on="network")
+        held = P.probe_curve(c, fit_on="probe")
+        per_net.append(own.test_acc - held.test_acc)
+    np.testing.assert_allclose(e.effect, 0.5 * (per_net[0] + per_net[1]), atol=1e-12)
+    # at the input the probes ignore the network: both roles cancel exactly
+    assert e.effect[0] == 0.0 and e.se[0] == 0.0
+    assert e.se.shape == e.effect.shape == (len(P.MLP_SIZES),)
+
+
+def test_random_concept_memorisation_labels():
+    rng = np.random.default_rng(5)
+    ref = rng.normal(size=(120, 6))
+    y = rng.integers(0, 10, size=120)
+    labels = P.concept_labels("random", ref, y)
+    # every reference signal is its own prototype: the labels are the prototype classes
+    gen = np.random.default_rng(P.CONTROL_SEED)
+    idx = gen.choice(120, size=120, replace=False)
+    classes = gen.integers(0, 10, size=120)
+    np.testing.assert_array_equal(labels[idx], classes)
+    np.testing.assert_array_equal(labels, P.concept_labels("random", ref, (y + 3) % 10))
+
+
 def test_random_relu_features_follow_the_default_law_and_are_seeded():
     x = np.random.default_rng(0).normal(size=(50, 40)).astype(np.float32)
     a = P.random_relu_features(x, 64, 3)
@@ -355,6 +409,10 @@ _X, _Y = _blobs(np.random.default_rng(6), n=30)
     lambda: P.ModelConfig(num_samples=10),
     lambda: P.ModelConfig(num_samples=100, network_examples=79),
     lambda: P.ModelConfig(network_examples=0),
+    lambda: P.ModelConfig(swap="yes"),
+    lambda: P.split_effect("mlp"),
+    lambda: P.split_effect(P.ModelConfig(epochs=0, num_samples=100, network_examples=30)),
+    lambda: P.paired_se([1.0]),
     lambda: P.trained_model(P.ModelConfig(epochs=0, num_samples=100,
                                           network_examples=50)).split("train"),
     lambda: P.probe_curve(P.ModelConfig(epochs=0), fit_on="test"),

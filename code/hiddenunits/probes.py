@@ -40,6 +40,7 @@ from hiddenunits.nets import (
 from hiddenunits.threads import limited_threads
 from hiddenunits.validation import (
     check_array,
+    check_bool,
     check_choice,
     check_int,
     check_real,
@@ -569,6 +570,9 @@ class ModelConfig:
     """MNIST-1D examples in all (80 % training examples, 20 % test examples)."""
     network_examples: int = 2000
     """How many of the training examples train the network; the rest train the probes."""
+    swap: bool = False
+    """Exchange the two parts: the network is trained on the last training examples (the
+    probes' part) and the probes are fitted on the first ``network_examples``."""
 
     def __post_init__(self):
         check_choice("arch", self.arch, ARCHITECTURES)
@@ -578,6 +582,7 @@ class ModelConfig:
         check_seed(self.seed)
         check_int("num_samples", self.num_samples, minimum=20)
         check_int("network_examples", self.network_examples, minimum=1)
+        check_bool("swap", self.swap)
         train = int(0.8 * self.num_samples)
         if self.network_examples > train - 2:
             raise ValueError(f"network_examples={self.network_examples} must leave at least "
@@ -685,13 +690,14 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _splits(num_samples: int, network_examples: int
+def _splits(num_samples: int, network_examples: int, swap: bool = False
             ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """MNIST-1D's signals and digits, ``(x, y)`` for each of ``SPLITS``."""
     data = mnist1d(num_samples=num_samples)
     k = network_examples
-    return {"network": (data.x_train[:k], data.y_train[:k]),
-            "probe": (data.x_train[k:], data.y_train[k:]),
+    first = (data.x_train[:k], data.y_train[:k])
+    rest = (data.x_train[k:], data.y_train[k:])
+    return {"network": rest if swap else first, "probe": first if swap else rest,
             "test": (data.x_test, data.y_test)}
 
 
@@ -700,7 +706,7 @@ def trained_model(config: ModelConfig) -> TrainedModel:
     """Build (and train, unless ``epochs == 0``) a model; extract its features. Cached."""
     if not isinstance(config, ModelConfig):
         raise ValueError(f"config must be a ModelConfig, got {type(config).__name__}")
-    data = _splits(config.num_samples, config.network_examples)
+    data = _splits(config.num_samples, config.network_examples, config.swap)
     x_net, y_net = data["network"]
     with limited_threads(1):
         if config.arch == "mlp":
@@ -733,13 +739,15 @@ def trained_model(config: ModelConfig) -> TrainedModel:
 # ---------------------------------------------------------------------------------------
 # Probing experiments
 
-CONCEPTS = ("label", "energy", "parity", "mean", "control")
+CONCEPTS = ("label", "energy", "parity", "mean", "control", "random")
 CONCEPT_DESCRIPTIONS = {
     "label": "the digit (10 classes)",
     "energy": "signal energy above its median (quadratic in the input)",
     "parity": "the digit is even",
     "mean": "signal mean above its median (linear in the input)",
     "control": "a random class for each of CONTROL_TYPES types of signal (a control task)",
+    "random": "a random class for each reference signal (a control task with one type per "
+              "example): only memorisation fits it",
 }
 CONTROL_TYPES = 100
 """Types of the control task: the Voronoi cells of this many reference signals."""
@@ -777,9 +785,11 @@ def concept_labels(concept: str, x: ArrayLike, y: ArrayLike,
 
     ``concept`` is one of ``CONCEPTS``: ``"label"`` (the digit), ``"energy"`` (sum of
     squares above its median), ``"parity"`` (the digit is even), ``"mean"`` (signal mean
-    above its median) or ``"control"`` (:func:`control_labels`).  Thresholds and
-    prototypes come from the ``reference`` signals (default x), so that the labels of
-    the training and the test examples are the same function of the signal.
+    above its median), ``"control"`` (:func:`control_labels`) or ``"random"``
+    (:func:`control_labels` with every reference signal a prototype, so that each
+    training example gets its own random class).  Thresholds and prototypes come from
+    the ``reference`` signals (default x), so that the labels of the training and the
+    test examples are the same function of the signal.
     """
     check_choice("concept", concept, CONCEPTS)
     x = check_array("x", x, ndim=2)
@@ -792,6 +802,8 @@ def concept_labels(concept: str, x: ArrayLike, y: ArrayLike,
         return (y % 2 == 0).astype(np.int64)
     if concept == "control":
         return control_labels(x, ref)
+    if concept == "random":
+        return control_labels(x, ref, num_types=len(ref))
     if concept == "energy":
         return ((x * x).sum(1) > np.median((ref * ref).sum(1))).astype(np.int64)
     return (x.mean(1) > np.median(ref.mean(1))).astype(np.int64)
@@ -815,6 +827,8 @@ class ProbeCurve:
     """Iterations of each probe's fit."""
     seconds: float
     """Time :func:`fit_probes` took for all sites."""
+    test_correct: np.ndarray
+    """Whether each site's probe classifies each test example correctly, (L, n_test)."""
 
     @property
     def test_error(self) -> np.ndarray:
@@ -825,6 +839,17 @@ class ProbeCurve:
     def test_se(self) -> np.ndarray:
         """Binomial standard error of each test accuracy."""
         return np.sqrt(self.test_acc * (1.0 - self.test_acc) / self.n_test)
+
+    def error_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rise of the test error from each site to the next, and its paired standard error.
+
+        Both (L-1,).  The same test examples score every site, so the difference of two
+        sites' errors is the mean of a per-example difference ``d_i`` in {-1, 0, 1}; its
+        standard error is ``std(d) / sqrt(n)`` (the normal approximation of McNemar's
+        test), usually much smaller than that of either error.
+        """
+        d = self.test_correct[:-1].astype(float) - self.test_correct[1:].astype(float)
+        return d.mean(axis=1), paired_se(d)
 
 
 def _fit_curve(names: Sequence[str], train: Sequence[np.ndarray], x_train: np.ndarray,
@@ -838,9 +863,10 @@ def _fit_curve(names: Sequence[str], train: Sequence[np.ndarray], x_train: np.nd
         start = time.perf_counter()
         fit = fit_probes(tr, y_tr, config, num_classes=int(max(y_tr.max(), y_te.max())) + 1)
         seconds = time.perf_counter() - start
+    correct = np.array([p == y_te for p in fit.predict(te)])
     return ProbeCurve(tuple(names), tuple(f.shape[1] for f in tr),
-                      _frozen(fit.accuracy(tr, y_tr)), _frozen(fit.accuracy(te, y_te)),
-                      len(y_te), fit.n_iter, seconds)
+                      _frozen(fit.accuracy(tr, y_tr)), _frozen(correct.mean(axis=1)),
+                      len(y_te), fit.n_iter, seconds, _frozen(correct))
 
 
 @lru_cache(maxsize=64)
@@ -858,6 +884,59 @@ def probe_curve(model: ModelConfig, concept: str = "label", fit_on: str = "probe
     a, b = m.split(fit_on), m.test
     return _fit_curve(m.site_names, a.features, a.x, a.y, b.features, b.x, b.y, concept,
                       config)
+
+
+def paired_se(d: ArrayLike) -> np.ndarray:
+    """Standard error of the mean of paired per-example differences, along the last axis.
+
+    d (..., n) with n >= 2: ``std(d, ddof=1) / sqrt(n)``.
+    """
+    d = check_array("d", d)
+    if d.ndim < 1 or d.shape[-1] < 2:
+        raise ValueError(f"need at least 2 differences along the last axis, got {d.shape}")
+    return d.std(axis=-1, ddof=1) / math.sqrt(d.shape[-1])
+
+
+@dataclass(frozen=True)
+class SplitEffect:
+    """What fitting probes on the network's own training examples changes, per site."""
+
+    site_names: tuple[str, ...]
+    """Names of the probe sites."""
+    effect: np.ndarray
+    """Test accuracy of probes fitted on the network's examples minus that of probes
+    fitted on held-out ones, averaged over the two roles of the two halves, (L,)."""
+    se: np.ndarray
+    """Paired standard error of ``effect`` over the test examples, (L,)."""
+    fit_effect: np.ndarray
+    """The same difference for the accuracy on the examples each probe was fitted to."""
+
+
+def split_effect(model: ModelConfig, concept: str = "label") -> SplitEffect:
+    """Effect of fitting probes on the network's own training examples, the halves swapped.
+
+    ``model`` is trained on one part of the training examples (A) and a copy with
+    ``swap=True`` on the other (B).  For each network, probes fitted on its own part and
+    on the other part are scored on the same test examples; averaging the two networks'
+    differences (own minus held-out) cancels what differs between A and B as samples.
+    The standard error is paired over the test examples.  Both parts must have the same
+    size (``network_examples`` half the training examples).
+    """
+    if not isinstance(model, ModelConfig):
+        raise ValueError(f"model must be a ModelConfig, got {type(model).__name__}")
+    if 2 * model.network_examples != int(0.8 * model.num_samples):
+        raise ValueError("the two parts must have the same size: network_examples must be "
+                         "half of the training examples")
+    diffs, fits, names = [], [], ()
+    for cfg in (replace(model, swap=False), replace(model, swap=True)):
+        own = probe_curve(cfg, concept, fit_on="network")
+        held = probe_curve(cfg, concept, fit_on="probe")
+        diffs.append(own.test_correct.astype(float) - held.test_correct.astype(float))
+        fits.append(own.train_acc - held.train_acc)
+        names = own.site_names
+    d = 0.5 * (diffs[0] + diffs[1])
+    return SplitEffect(names, _frozen(d.mean(axis=1)), _frozen(paired_se(d)),
+                       _frozen(0.5 * (fits[0] + fits[1])))
 
 
 def distinct_vectors(model: ModelConfig) -> tuple[int, ...]:

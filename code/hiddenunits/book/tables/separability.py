@@ -110,7 +110,7 @@ def published_comparison(curves: dict[str, probes.ProbeCurve]) -> Table:
          "model (Inception v3, ResNet-50) {cite:p}`alain2016probes`", "qualitative",
          f"probe test error rises in ${ups[0][0]}$ of ${ups[0][1]}$ steps from one site to "
          f"the next (MLP), in ${ups[1][0]}$ of ${ups[1][1]}$ (CNN)",
-         "reproduced up to rises within the error bars"],
+         "reproduced up to rises smaller than two paired standard errors"],
         ["Simple concepts become linearly decodable in shallow layers, complex ones in "
          "deeper layers {cite:p}`jin2024concept`", "qualitative",
          "see the concept depths", "a small analogue, with our own depth rule"],
