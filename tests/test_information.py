@@ -117,3 +117,45 @@ def test_seed_or_generator():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_logistic_cross_entropy_and_usable_information():
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    xor_y = np.array([0, 1, 1, 0])
+    # XOR: the best logistic fit is the constant 1/2: one bit, no usable information
+    assert I.logistic_cross_entropy(x, xor_y) == pytest.approx(1.0, abs=1e-12)
+    assert I.linear_v_information(x, xor_y) == pytest.approx(0.0, abs=1e-12)
+    # AND is separable: the infimum 0 is approached by scaling a separator
+    and_y = np.array([0, 0, 0, 1])
+    assert I.logistic_cross_entropy(x, and_y) == 0.0
+    assert I.linear_v_information(x, and_y) == pytest.approx(_h2(0.25))
+    # one feature, overlapping classes: compare with a fine grid of (w, b)
+    h = np.array([[0.0], [1.0], [2.0], [3.0], [1.5]])
+    y = np.array([0, 1, 0, 1, 1])
+    w, b = np.meshgrid(np.linspace(-3, 3, 601), np.linspace(-6, 6, 601))
+    z = (2 * y - 1)[:, None, None] * (w[None] * h[:, 0, None, None] + b[None])
+    grid = np.logaddexp(0, -z).mean(axis=0).min() / math.log(2)
+    assert I.logistic_cross_entropy(h, y) <= grid + 1e-12
+    assert I.logistic_cross_entropy(h, y) == pytest.approx(grid, abs=1e-4)
+
+
+def test_usable_information_is_at_most_mutual_information():
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        h, y = rng.normal(size=(8, 2)), rng.integers(0, 2, size=8)
+        v = I.linear_v_information(h, y)
+        assert -1e-12 <= v <= I.empirical_mutual_information(h, y) + 1e-12
+    # equal points with different labels: the information is below the label entropy
+    h = np.array([[0.0], [0.0], [1.0], [1.0]])
+    y = np.array([0, 1, 1, 1])
+    assert I.empirical_mutual_information(h, y) == pytest.approx(_h2(0.25) - 0.5)
+
+
+def test_best_linear_accuracy_agrees_with_all_dichotomies():
+    from hiddenunits import capacity
+
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        pts, lab = rng.normal(size=(7, 2)), rng.integers(0, 2, size=7)
+        best = max(int((d == lab).sum()) for d in capacity.separable_dichotomies(pts))
+        assert I.best_linear_accuracy(pts, lab) == best / 7

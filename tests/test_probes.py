@@ -161,6 +161,39 @@ def test_out_of_iterations_and_no_memory():
     np.testing.assert_allclose(plain.coef[0], full.coef[0], atol=1e-3)
 
 
+@pytest.mark.slow
+def test_trained_settings_are_chosen_on_the_tuning_grid():
+    """The book's training settings are the grid's choice by the one-SE rule."""
+    for model in (P.TRAINED_MLP, P.TRAINED_CNN):
+        results = P.tuning_results(model.arch)
+        n = len(P.trained_model(model).probe.y)
+        assert P.chosen_setting(results, n) == (model.lr, model.epochs)
+
+
+@pytest.mark.slow
+def test_the_cnn_would_gain_a_little_from_longer_training():
+    """What the book says of the CNN's capped grid: twice the epochs (at the best rate for
+    them) do slightly better on the probes' examples, by less than 2 points."""
+    def acc(lr, epochs):
+        return np.mean([P.trained_model(P.ModelConfig("cnn", epochs=epochs, lr=lr, seed=s))
+                        .probe.model_acc for s in P.TUNING_SEEDS])
+
+    chosen = acc(P.TRAINED_CNN.lr, P.TRAINED_CNN.epochs)
+    longer = max(acc(lr, 2 * P.TRAINED_CNN.epochs) for lr in P.TUNING_GRID["cnn"]["lr"])
+    assert chosen < longer < chosen + 0.02
+
+
+def test_one_standard_error_rule():
+    results = [(0.1, 10, 0.50), (0.1, 20, 0.60), (0.3, 20, 0.58), (0.1, 40, 0.605),
+               (0.3, 40, 0.70)]
+    # SE of 0.70 on 100 examples and 1 seed: 0.0458; only (0.3, 40) is within it
+    assert P.chosen_setting(results, 100, 1) == (0.3, 40)
+    results[-1] = (0.3, 40, 0.62)  # SE 0.0485: 20 and 40 epochs qualify; 20 is cheaper
+    assert P.chosen_setting(results, 100, 1) == (0.1, 20)
+    with pytest.raises(ValueError):
+        P.chosen_setting([], 100)
+
+
 def test_concepts_and_depth():
     x = np.array([[1.0, 1.0], [0.0, 0.0], [3.0, -3.0], [-1.0, 0.0]])
     y = np.array([0, 3, 4, 7])
@@ -210,17 +243,124 @@ def test_cnn_is_seeded_and_follows_the_default_law():
 
 
 def test_trained_model_is_cached_and_read_only():
-    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100)
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=50)
     m = P.trained_model(cfg)
     assert P.trained_model(cfg) is m
-    assert [f.shape[1] for f in m.train_features] == list(P.MLP_SIZES)
-    for a in (*m.train_features, m.y_train, m.x_test, m.head_weight):
+    assert [f.shape[1] for f in m.network.features] == list(P.MLP_SIZES)
+    for a in (*m.network.features, m.probe.y, m.test.x, m.head_weight):
         with pytest.raises(ValueError):
             a.flat[0] = 1
     with warnings.catch_warnings():  # read-only input is fitted without torch's warning
         warnings.simplefilter("error")
-        fit = P.fit_probes([m.train_features[0]], m.y_train, P.ProbeConfig(max_iter=2))
+        fit = P.fit_probes([m.probe.features[0]], m.probe.y, P.ProbeConfig(max_iter=2))
     assert fit.n_iter == (2,)
+
+
+def test_three_disjoint_sets_of_examples():
+    """The network's, the probes' and the test examples partition MNIST-1D's examples."""
+    from hiddenunits.data import mnist1d
+
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=30)
+    m = P.trained_model(cfg)
+    data = mnist1d(num_samples=100)
+    assert (len(m.network.y), len(m.probe.y), len(m.test.y)) == (30, 50, 20)
+    np.testing.assert_array_equal(np.concatenate([m.network.x, m.probe.x]), data.x_train)
+    np.testing.assert_array_equal(m.test.x, data.x_test)
+    rows = {r.tobytes() for s in P.SPLITS for r in m.split(s).x}
+    assert len(rows) == 100  # no signal in two sets
+    # the model's accuracy on a set is recomputed from its logits, ties as errors
+    for s in P.SPLITS:
+        part = m.split(s)
+        assert part.model_acc == pytest.approx(
+            1 - P.misclassified(part.features[-1], part.y).mean(), abs=1e-12)
+    assert P.distinct_vectors(cfg) == (100,) * len(P.MLP_SIZES)
+
+
+def test_swap_exchanges_the_network_and_probe_examples():
+    a = P.trained_model(P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=40))
+    b = P.trained_model(P.ModelConfig("mlp", epochs=0, num_samples=100, network_examples=40,
+                                      swap=True))
+    np.testing.assert_array_equal(a.network.x, b.probe.x)
+    np.testing.assert_array_equal(a.probe.x, b.network.x)
+    np.testing.assert_array_equal(a.test.x, b.test.x)
+
+
+def test_paired_standard_errors_and_error_steps():
+    rng = np.random.default_rng(9)
+    d = rng.integers(-1, 2, size=(3, 50)).astype(float)
+    np.testing.assert_allclose(P.paired_se(d), [np.std(r, ddof=1) / np.sqrt(50) for r in d])
+    correct = rng.random((4, 200)) < 0.7
+    acc = correct.mean(axis=1)
+    curve = P.ProbeCurve(("a", "b", "c", "d"), (1, 1, 1, 1), acc, acc, 200, (1,) * 4, 0.0,
+                         correct)
+    rise, se = curve.error_steps()
+    np.testing.assert_allclose(rise, np.diff(curve.test_error))
+    for i in range(3):  # McNemar's statistic in its normal form: (b - c) / sqrt(b + c - ...)
+        b = np.sum(correct[i] & ~correct[i + 1])
+        c = np.sum(~correct[i] & correct[i + 1])
+        var = ((b + c) - (b - c) ** 2 / 200) / (200 * 199)
+        assert se[i] == pytest.approx(np.sqrt(var), rel=1e-12)
+
+
+def test_split_effect_averages_both_roles():
+    cfg = P.ModelConfig("mlp", epochs=0, num_samples=200, network_examples=80)
+    e = P.split_effect(cfg)
+    per_net = []
+    for swap in (False, True):
+        c = P.ModelConfig("mlp", epochs=0, num_samples=200, network_examples=80, swap=swap)
+        own = P.probe_curve(c, fit_on="network")
+        held = P.probe_curve(c, fit_on="probe")
+        per_net.append(own.test_acc - held.test_acc)
+    np.testing.assert_allclose(e.effect, 0.5 * (per_net[0] + per_net[1]), atol=1e-12)
+    # at the input the probes ignore the network: both roles cancel exactly
+    assert e.effect[0] == 0.0 and e.se[0] == 0.0
+    assert e.se.shape == e.effect.shape == (len(P.MLP_SIZES),)
+
+
+def test_random_concept_memorisation_labels():
+    rng = np.random.default_rng(5)
+    ref = rng.normal(size=(120, 6))
+    y = rng.integers(0, 10, size=120)
+    labels = P.concept_labels("random", ref, y)
+    # every reference signal is its own prototype: the labels are the prototype classes
+    gen = np.random.default_rng(P.CONTROL_SEED)
+    idx = gen.choice(120, size=120, replace=False)
+    classes = gen.integers(0, 10, size=120)
+    np.testing.assert_array_equal(labels[idx], classes)
+    np.testing.assert_array_equal(labels, P.concept_labels("random", ref, (y + 3) % 10))
+
+
+def test_random_relu_features_follow_the_default_law_and_are_seeded():
+    x = np.random.default_rng(0).normal(size=(50, 40)).astype(np.float32)
+    a = P.random_relu_features(x, 64, 3)
+    b = P.random_relu_features(x, 64, torch.Generator().manual_seed(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (50, 64) and (a >= 0).all()
+    # the same layer as nn.Linear(40, 64) with weights and biases drawn in that order
+    gen = torch.Generator().manual_seed(3)
+    bound = 1 / 40**0.5
+    w = torch.empty(64, 40).uniform_(-bound, bound, generator=gen)
+    c = torch.empty(64).uniform_(-bound, bound, generator=gen)
+    np.testing.assert_allclose(a, np.maximum(x @ w.numpy().T + c.numpy(), 0), atol=1e-6)
+
+
+def test_control_labels_are_a_function_of_the_signal():
+    rng = np.random.default_rng(4)
+    ref = rng.normal(size=(300, 5))
+    labels = P.control_labels(ref, ref, num_types=20, num_classes=3, rng=1)
+    assert labels.shape == (300,) and set(labels.tolist()) <= {0, 1, 2}
+    # a signal's label is the label of its nearest prototype: equal signals, equal labels,
+    # and the prototypes themselves carry their own random classes
+    again = P.control_labels(ref[::-1], ref, num_types=20, num_classes=3, rng=1)
+    np.testing.assert_array_equal(again, labels[::-1])
+    gen = np.random.default_rng(1)
+    idx = gen.choice(300, size=20, replace=False)
+    classes = gen.integers(0, 3, size=20)
+    np.testing.assert_array_equal(labels[idx], classes)
+    # independent of the digit: the concept ignores y
+    y = rng.integers(0, 10, size=300)
+    np.testing.assert_array_equal(P.concept_labels("control", ref, y),
+                                  P.concept_labels("control", ref, (y + 1) % 10))
 
 
 def test_cnn_sites_and_mlp_sites():
@@ -267,6 +407,21 @@ _X, _Y = _blobs(np.random.default_rng(6), n=30)
     lambda: P.ModelConfig(epochs=2.5),
     lambda: P.ModelConfig(seed=-1),
     lambda: P.ModelConfig(num_samples=10),
+    lambda: P.ModelConfig(num_samples=100, network_examples=79),
+    lambda: P.ModelConfig(network_examples=0),
+    lambda: P.ModelConfig(swap="yes"),
+    lambda: P.split_effect("mlp"),
+    lambda: P.split_effect(P.ModelConfig(epochs=0, num_samples=100, network_examples=30)),
+    lambda: P.paired_se([1.0]),
+    lambda: P.trained_model(P.ModelConfig(epochs=0, num_samples=100,
+                                          network_examples=50)).split("train"),
+    lambda: P.probe_curve(P.ModelConfig(epochs=0), fit_on="test"),
+    lambda: P.control_labels(_X, _X[:5]),
+    lambda: P.control_labels(_X, _X[:, :3]),
+    lambda: P.random_relu_features(_X, 0),
+    lambda: P.random_feature_curve(seeds=()),
+    lambda: P.random_feature_curve(widths=(0,)),
+    lambda: P.tuning_results("rnn"),
     lambda: P.trained_model("mlp"),
     lambda: P.SmallCNN(length=42),
     lambda: P.SmallCNN(channels=0),

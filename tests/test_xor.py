@@ -201,3 +201,33 @@ def test_cached_runs_cannot_be_changed_by_a_caller():
         res.w[0, 0, 0] = 1.0
     with pytest.raises(ValueError):
         X.EXACT_W[0, 0] = 2.0
+
+
+def test_failure_kinds_cover_the_other_runs_and_more_steps_change_nothing():
+    """Every 'other' run is one of the two kinds; 4x the steps leaves every count alone."""
+    cfg = X.GDConfig()  # the chapter's runs
+    counts = []
+    for steps in (cfg.steps, 4 * cfg.steps):
+        res = X.xor_gd_runs(X.GDConfig(num_seeds=cfg.num_seeds, steps=steps))
+        outcome = X.classify_runs(res)
+        kinds = X.failure_kinds(res)
+        other = outcome == X.OUTCOMES.index("other")
+        either = kinds["same inputs"] | kinds["corner unserved"]
+        assert other.any() and np.all(either[other])
+        plateau = X.loss_plateau(res.loss)
+        assert np.all(plateau >= 0)  # every final loss is one of the four plateaus
+        counts.append((np.bincount(outcome, minlength=4).tolist(),
+                       np.bincount(plateau, minlength=4).tolist()))
+    assert counts[0] == counts[1]
+
+
+def test_failure_kinds_by_hand():
+    w = np.array([[[1.0, -1.0], [-1.0, 1.0]],   # the exact solution: different, both served
+                  [[1.0, 0.5], [2.0, 1.0]],     # same inputs
+                  [[1.0, -2.0], [2.0, -1.0]]])  # (0,1) served by no unit
+    res = X.GDResult(w, np.ones((3, 2)), w, np.ones((3, 2)), np.zeros((3, 4)), np.zeros(3))
+    kinds = X.failure_kinds(res)
+    assert kinds["same inputs"].tolist() == [False, True, False]
+    assert kinds["corner unserved"].tolist() == [False, False, True]
+    with pytest.raises(ValueError):
+        X.failure_kinds("runs")

@@ -1,9 +1,10 @@
 """Information vs linear accessibility: exact mutual information of deterministic layers.
 
 Everything is finite: an input ``X`` with finitely many values and a joint law ``p(x, y)``,
-layers ``H_{k+1} = g_k(H_k)`` that are deterministic functions.  Mutual information is
-computed exactly by enumeration (in bits), and the best accuracy of an affine classifier
-on a small point set by enumerating the labelings a hyperplane can realise.
+layers ``H_{l+1} = g_l(H_l)`` that are deterministic functions.  Mutual information is
+computed exactly by enumeration (in bits), the best accuracy of an affine classifier on a
+small point set by enumerating the labelings a hyperplane can realise, and the usable
+information of Xu et al. (2020) for the logistic family by convex minimisation.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import ArrayLike
 
+from hiddenunits.capacity import is_separable
 from hiddenunits.data import xor
 from hiddenunits.validation import (
     check_array,
@@ -39,7 +41,11 @@ def _check_joint(p: ArrayLike) -> np.ndarray:
 
 def mutual_information(p_xy: ArrayLike) -> float:
     """``I(X; Y) = sum p(x, y) log2(p(x, y) / (p(x) p(y)))`` in bits; p_xy (|X|, |Y|)."""
-    p = _check_joint(p_xy)
+    return _mutual_information(_check_joint(p_xy))
+
+
+def _mutual_information(p: np.ndarray) -> float:
+    """:func:`mutual_information` of a joint law already checked."""
     px = p.sum(axis=1, keepdims=True)
     py = p.sum(axis=0, keepdims=True)
     nz = p > 0
@@ -56,6 +62,11 @@ def push_forward(p_xy: ArrayLike, g: Sequence[Hashable]) -> np.ndarray:
     if isinstance(g, str | bytes) or not isinstance(g, Sequence) or len(g) != p.shape[0]:
         raise ValueError(f"g must be a sequence of one value per input value "
                          f"({p.shape[0]}), got {g!r}")
+    return _push_forward(p, g)
+
+
+def _push_forward(p: np.ndarray, g: Sequence[Hashable]) -> np.ndarray:
+    """:func:`push_forward` of a joint law and values already checked."""
     index: dict[Hashable, int] = {}
     try:
         rows = [index.setdefault(v, len(index)) for v in g]
@@ -68,7 +79,7 @@ def push_forward(p_xy: ArrayLike, g: Sequence[Hashable]) -> np.ndarray:
 
 def layer_informations(p_xy: ArrayLike, layers: Sequence[Callable[[Hashable], Hashable]],
                        values: Sequence[Hashable]) -> list[float]:
-    """``[I(Y; X), I(Y; H_1), ...]`` for ``H_{k+1} = layers[k](H_k)``, ``H_0 = X``.
+    """``[I(Y; X), I(Y; H_1), ...]`` for ``H_{l+1} = layers[l](H_l)``, ``H_0 = X``.
 
     ``values[x]`` is the input value of row x of p_xy.
     """
@@ -78,11 +89,14 @@ def layer_informations(p_xy: ArrayLike, layers: Sequence[Callable[[Hashable], Ha
                          f"values for {p.shape[0]} rows")
     if not all(callable(g) for g in layers):
         raise ValueError("every layer must be a function of the previous layer's value")
-    out = [mutual_information(push_forward(p, list(values)))]
     h = list(values)
-    for layer in layers:
-        h = [layer(v) for v in h]
-        out.append(mutual_information(push_forward(p, h)))
+    try:
+        out = [_mutual_information(_push_forward(p, h))]
+        for layer in layers:
+            h = [layer(v) for v in h]
+            out.append(_mutual_information(_push_forward(p, h)))
+    except TypeError as e:
+        raise ValueError(f"the layers' values must be hashable: {e}") from None
     return out
 
 
@@ -91,8 +105,8 @@ def random_chain(rng: int | np.random.Generator = 0, n_x: int = 16, n_y: int = 3
                  ) -> tuple[np.ndarray, list[Callable[[int], int]]]:
     """A random joint law (n_x, n_y) and random functions between finite sets of ``widths``.
 
-    The law is Dirichlet(1, ..., 1) on the n_x n_y cells; layer k maps {0, ..., n_k - 1}
-    to {0, ..., n_(k+1) - 1} (n_0 = n_x) by a uniformly random table.  ``rng`` is a seed
+    The law is Dirichlet(1, ..., 1) on the n_x n_y cells; layer l maps {0, ..., n_l - 1}
+    to {0, ..., n_(l+1) - 1} (n_0 = n_x) by a uniformly random table.  ``rng`` is a seed
     or a ``numpy.random.Generator``.
     """
     gen = check_rng(rng)
@@ -151,7 +165,7 @@ def random_relu_layers(rng: int | np.random.Generator = 0, n_in: int = 4,
 def relu_chain_informations(rng: int | np.random.Generator = 0, n_bits: int = 4,
                             widths: Sequence[int] = (6, 3, 2), noise: float = 0.2
                             ) -> list[float]:
-    """``I(Y; H_k)`` along a random ReLU network on all 2^n_bits binary inputs.
+    """``I(Y; H_l)`` along a random ReLU network on all 2^n_bits binary inputs.
 
     The law is :func:`noisy_xor_law`, the layers :func:`random_relu_layers` (deterministic).
     """
@@ -177,23 +191,11 @@ def _check_points(points: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.
 def separable(points: ArrayLike, labels: ArrayLike) -> bool:
     """Whether an affine hyperplane strictly separates the 0- and 1-labelled points.
 
-    points (N, d), labels (N,) in {0, 1}.  A linear feasibility programme (HiGHS).
+    points (N, d), labels (N,) in {0, 1}.  A linear feasibility programme (HiGHS), see
+    :func:`hiddenunits.capacity.is_separable`.
     """
     pts, lab = _check_points(points, labels)
-    return _separable(pts, lab)
-
-
-def _separable(pts: np.ndarray, lab: np.ndarray) -> bool:
-    from scipy.optimize import linprog  # imported here: scipy.optimize takes ~1 s
-
-    if lab.min() == lab.max():
-        return True
-    s = 2.0 * lab - 1.0
-    # feasibility of s_i (w.x_i + b) >= 1
-    a_ub = -s[:, None] * np.hstack([pts, np.ones((len(pts), 1))])
-    res = linprog(np.zeros(pts.shape[1] + 1), A_ub=a_ub, b_ub=-np.ones(len(pts)),
-                  bounds=[(None, None)] * (pts.shape[1] + 1), method="highs")
-    return res.status == 0
+    return is_separable(pts, lab)
 
 
 MAX_ENUMERATED_POINTS = 12
@@ -202,21 +204,83 @@ MAX_ENUMERATED_POINTS = 12
 def best_linear_accuracy(points: ArrayLike, labels: ArrayLike) -> float:
     """Largest fraction of points an affine threshold classifier labels correctly.
 
-    Exact, by enumerating the 2^N labelings (N <= 12) and keeping the separable ones.
-    Points with equal coordinates must get equal predictions, which the enumeration
-    respects because such labelings are not separable.
+    points (N, d), labels (N,) in {0, 1}, N <= 12.  Exact: the labelings that differ from
+    ``labels`` in m points are tested for separability for m = 0, 1, 2, ... and the first
+    separable one gives the answer (N - m) / N.  Points with equal coordinates must get
+    equal predictions, which the enumeration respects because such labelings are not
+    separable.
     """
     pts, lab = _check_points(points, labels)
-    if len(pts) > MAX_ENUMERATED_POINTS:
+    n = len(pts)
+    if n > MAX_ENUMERATED_POINTS:
         raise ValueError(f"exact enumeration needs at most {MAX_ENUMERATED_POINTS} points, "
-                         f"got {len(pts)}")
-    best = 0
-    for bits in itertools.product((0, 1), repeat=len(pts)):
-        guess = np.array(bits)
-        agree = int((guess == lab).sum())
-        if agree > best and _separable(pts, guess):
-            best = agree
-    return best / len(pts)
+                         f"got {n}")
+    for m in range(n + 1):
+        for flips in itertools.combinations(range(n), m):
+            guess = lab.copy()
+            guess[list(flips)] ^= 1
+            if is_separable(pts, guess):
+                return (n - m) / n
+    raise AssertionError("unreachable: a constant labeling is always separable")
+
+
+# ---------------------------------------------------------------------------------------
+# Usable information (Xu et al. 2020) for the logistic family
+
+
+def _entropy_bits(y: np.ndarray) -> float:
+    counts = np.bincount(y, minlength=2) / len(y)
+    nz = counts[counts > 0]
+    return float(-(nz * np.log2(nz)).sum())
+
+
+def logistic_cross_entropy(points: ArrayLike, labels: ArrayLike) -> float:
+    """``inf_{w, b} (1/N) sum_i -log2 sigma(s_i (w^T x_i + b))`` in bits, s_i = 2 y_i - 1.
+
+    The smallest mean cross-entropy of a logistic regression on the N examples (no
+    penalty): 0 when the two classes are strictly separable (the infimum is then not
+    attained), otherwise the minimum of a convex function, found by BFGS.
+    points (N, d), labels (N,) in {0, 1}.
+    """
+    from scipy.optimize import minimize
+
+    pts, lab = _check_points(points, labels)
+    if is_separable(pts, lab):
+        return 0.0
+    z = np.hstack([pts, np.ones((len(pts), 1))]) * (2.0 * lab - 1.0)[:, None]  # (N, d+1)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        m = z @ theta
+        value = np.logaddexp(0.0, -m).mean()  # -log sigma(m), stable
+        grad = -(z * (0.5 * (1.0 - np.tanh(0.5 * m)))[:, None]).mean(axis=0)  # sigma(-m)
+        return value, grad
+
+    res = minimize(loss, np.zeros(z.shape[1]), jac=True, method="BFGS",
+                   options={"gtol": 1e-12, "maxiter": 10_000})
+    return float(res.fun / math.log(2.0))
+
+
+def empirical_mutual_information(points: ArrayLike, labels: ArrayLike) -> float:
+    """``I(Y; H)`` in bits for (H, Y) uniform on the N examples (equal points merged).
+
+    points (N, d), labels (N,) in {0, 1}.
+    """
+    pts, lab = _check_points(points, labels)
+    p = np.zeros((len(pts), 2))
+    p[np.arange(len(pts)), lab] = 1.0 / len(pts)
+    return mutual_information(push_forward(p, [tuple(r) for r in pts.tolist()]))
+
+
+def linear_v_information(points: ArrayLike, labels: ArrayLike) -> float:
+    """Linear usable information ``I_V(H -> Y) = H_V(Y) - H_V(Y | H)`` in bits.
+
+    V is the logistic family: ``f[h](1) = sigma(w^T h + b)`` and, without h,
+    ``f[0](1) = sigma(b)``; (H, Y) is uniform on the N examples.  So ``H_V(Y)`` is the
+    entropy of the label frequencies and ``H_V(Y | H)`` is
+    :func:`logistic_cross_entropy`.  points (N, d), labels (N,) in {0, 1}.
+    """
+    pts, lab = _check_points(points, labels)
+    return _entropy_bits(lab) - logistic_cross_entropy(pts, lab)
 
 
 XOR_LAYER1 = (np.array([[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0, -1.0]))
@@ -230,17 +294,17 @@ class ChainProfile:
     """Representations along a chain of layers on XOR, with what they tell about Y."""
 
     representations: tuple[np.ndarray, ...]
-    """``H_0 = X, H_1, ...``: the four points' values at each layer, (4, D_k) read-only."""
+    """``H_0 = X, H_1, ...``: the four points' values at each layer, (4, D_l) read-only."""
     information: tuple[float, ...]
-    """``I(Y; H_k)`` in bits, X uniform on the four points and Y = XOR(X)."""
+    """``I(Y; H_l)`` in bits, X uniform on the four points and Y = XOR(X)."""
     accuracy: tuple[float, ...]
-    """Best accuracy of an affine threshold classifier of Y from ``H_k``."""
+    """Best accuracy of an affine threshold classifier of Y from ``H_l``."""
 
 
 def relu_chain_profile(layers: Sequence[tuple[ArrayLike, ArrayLike]]) -> ChainProfile:
     """XOR -> relu(W_1 x + b_1) -> relu(W_2 h + b_2) -> ...: informations and accuracies.
 
-    ``layers``: ``(W_k, b_k)`` pairs, W_k (D_k, D_(k-1)) in ``(out, in)`` layout.
+    ``layers``: ``(W_l, b_l)`` pairs, W_l (D_l, D_(l-1)) in ``(out, in)`` layout.
     """
     x, y = xor()
     reps = [x]

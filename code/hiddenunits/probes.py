@@ -1,14 +1,16 @@
 """Linear classifier probes (Alain & Bengio 2016), fitted for all layers at once in torch.
 
 A probe of layer ``l`` is a multinomial logistic regression on that layer's features
-``H_l`` (N, D_l), with scikit-learn's objective
+``H_l``, with scikit-learn's objective
 
-    F_l(W, b) = (1/N) sum_i CE(W^T h_i + b, y_i) + (lam/2) ||W||_F^2,   lam = 1/(C N),
+    F_l(V, c) = (1/N) sum_i CE(V h_i + c, y_i) + (lam/2) ||V||_F^2,   lam = 1/(C N),
 
-(the intercept ``b`` is not penalised).  :func:`fit_probes` minimises all ``F_l`` with a
-limited-memory BFGS per layer, with per-layer line searches, preconditioned by a damped
-Kronecker-factored approximation of each layer's Hessian and run in float32; layers of
-equal width are stacked and share every tensor operation.  It stops a layer when
+(the intercept ``c`` is not penalised).  As in PyTorch, arrays hold one example per row:
+features are (N, D_l) and the coefficients are stored as ``coef = V^T`` (D_l, K).
+:func:`fit_probes` minimises all ``F_l`` with a limited-memory BFGS per layer, with
+per-layer line searches, preconditioned by a damped Kronecker-factored approximation of
+each layer's Hessian and run in float32; layers of equal width are stacked and share
+every tensor operation.  It stops a layer when
 ``max |grad F_l| <= tol``, scikit-learn's stopping rule for ``solver="lbfgs"``.
 
 The models probed are a multilayer perceptron and a small 1-D CNN trained on MNIST-1D.
@@ -30,7 +32,6 @@ from torch import nn
 from hiddenunits.data import mnist1d
 from hiddenunits.nets import (
     TrainConfig,
-    evaluate,
     hidden_outputs,
     make_mlp,
     torch_generator,
@@ -39,10 +40,12 @@ from hiddenunits.nets import (
 from hiddenunits.threads import limited_threads
 from hiddenunits.validation import (
     check_array,
+    check_bool,
     check_choice,
     check_int,
     check_real,
     check_seed,
+    check_sizes,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -130,7 +133,7 @@ class ProbeFit:
     """Whether each layer reached the gradient tolerance within ``max_iter``."""
 
     def predict(self, features: Sequence[ArrayLike]) -> list[np.ndarray]:
-        """``argmax_k (h W + b)_k``: predicted class of every example at every layer.
+        """``argmax_k (V h + c)_k``: predicted class of every example at every layer.
 
         features: one (M, D_l) array per layer; returns a list of (M,) arrays.
         """
@@ -170,7 +173,7 @@ def _check_xy(features: Sequence[ArrayLike], y: ArrayLike, dtype: type = np.floa
 
 def probe_objective(features: ArrayLike, y: ArrayLike, coef: ArrayLike,
                     intercept: ArrayLike, C: float) -> tuple[float, float]:
-    """Objective ``F(W, b)`` and ``max |grad F|`` in float64 numpy (the reference).
+    """Objective ``F(V, c)`` and ``max |grad F|`` in float64 numpy (the reference).
 
     features (N, D), y (N,) labels in 0..K-1, coef (D, K), intercept (K,), C > 0.
     """
@@ -546,12 +549,17 @@ ARCHITECTURES = ("mlp", "cnn")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which model to build and how to train it on MNIST-1D (``epochs=0``: at init)."""
+    """Which model to build and how to train it on MNIST-1D (``epochs=0``: at init).
+
+    The ``0.8 num_samples`` training examples of MNIST-1D are split in two: the network
+    is trained on the first ``network_examples``, and the probes on the rest, which the
+    network never saw.  The ``0.2 num_samples`` test examples are used only to score.
+    """
 
     arch: str = "mlp"
     """``"mlp"`` (``MLP_SIZES``, ReLU) or ``"cnn"`` (:class:`SmallCNN`)."""
     epochs: int = 20
-    """Passes of Adam over the training set (0: the model at initialisation)."""
+    """Passes of Adam over the network's training examples (0: the model at init)."""
     lr: float = 3e-3
     """Adam's learning rate."""
     batch_size: int = 128
@@ -559,9 +567,12 @@ class ModelConfig:
     seed: int = 0
     """Seed of the initial weights and of the minibatch order."""
     num_samples: int = 5000
-    """MNIST-1D examples in all (80 % train, 20 % test)."""
-    train_subset: int = 0
-    """Train on the first n training examples only (0: all)."""
+    """MNIST-1D examples in all (80 % training examples, 20 % test examples)."""
+    network_examples: int = 2000
+    """How many of the training examples train the network; the rest train the probes."""
+    swap: bool = False
+    """Exchange the two parts: the network is trained on the last training examples (the
+    probes' part) and the probes are fitted on the first ``network_examples``."""
 
     def __post_init__(self):
         check_choice("arch", self.arch, ARCHITECTURES)
@@ -570,16 +581,85 @@ class ModelConfig:
         check_int("batch_size", self.batch_size, minimum=1)
         check_seed(self.seed)
         check_int("num_samples", self.num_samples, minimum=20)
-        check_int("train_subset", self.train_subset, minimum=0)
+        check_int("network_examples", self.network_examples, minimum=1)
+        check_bool("swap", self.swap)
+        train = int(0.8 * self.num_samples)
+        if self.network_examples > train - 2:
+            raise ValueError(f"network_examples={self.network_examples} must leave at least "
+                             f"2 of the {train} training examples to the probes")
 
 
-TRAINED_MLP = ModelConfig("mlp", epochs=20, lr=3e-3)
-TRAINED_CNN = ModelConfig("cnn", epochs=8, lr=1e-2)
+TRAINED_MLP = ModelConfig("mlp", epochs=40, lr=1e-2)
+TRAINED_CNN = ModelConfig("cnn", epochs=16, lr=3e-2)
+
+TUNING_GRID = {"mlp": {"lr": (1e-3, 3e-3, 1e-2, 3e-2), "epochs": (10, 20, 40, 80)},
+               "cnn": {"lr": (3e-3, 1e-2, 3e-2), "epochs": (8, 16)}}
+"""Adam's learning rate and the number of epochs tried for each architecture.  The CNN's
+epochs stop at 16 to keep the chapter fast: a CNN epoch costs several MLP epochs."""
+TUNING_SEEDS = (0, 1)
+"""Seeds of the networks trained for each setting of the grid."""
+
+
+def tuning_results(arch: str) -> list[tuple[float, int, float]]:
+    """``(lr, epochs, accuracy)`` for every setting of ``TUNING_GRID[arch]``.
+
+    The accuracy is the trained network's accuracy on the probes' training examples (which
+    it never saw: a validation set), averaged over ``TUNING_SEEDS``; the test examples
+    are not looked at.  Trains ``len(lr) * len(epochs) * len(TUNING_SEEDS)`` networks.
+    """
+    check_choice("arch", arch, ARCHITECTURES)
+    grid = TUNING_GRID[arch]
+    out = []
+    for lr in grid["lr"]:
+        for epochs in grid["epochs"]:
+            accs = [trained_model(ModelConfig(arch, epochs=epochs, lr=lr, seed=s)).probe
+                    .model_acc for s in TUNING_SEEDS]
+            out.append((lr, epochs, float(np.mean(accs))))
+    return out
+
+
+def chosen_setting(results: Sequence[tuple[float, int, float]], n_validation: int,
+                   num_seeds: int = len(TUNING_SEEDS)) -> tuple[float, int]:
+    """The one-standard-error rule: the cheapest setting within one SE of the best.
+
+    ``results``: ``(lr, epochs, accuracy)`` as from :func:`tuning_results`, accuracies
+    averaged over ``num_seeds`` networks on ``n_validation`` examples.  The SE is the
+    binomial standard error of the best mean accuracy, sqrt(p (1 - p) / (n seeds)).
+    Among the settings within one SE of the best, the one with the fewest epochs (the
+    cheapest to train) wins, and among those the most accurate.  Returns ``(lr, epochs)``.
+    """
+    if not results:
+        raise ValueError("need at least one tuning result")
+    n_validation = check_int("n_validation", n_validation, minimum=1)
+    num_seeds = check_int("num_seeds", num_seeds, minimum=1)
+    best = max(acc for _, _, acc in results)
+    se = math.sqrt(best * (1.0 - best) / (n_validation * num_seeds))
+    near = [(epochs, -acc, lr) for lr, epochs, acc in results if acc >= best - se]
+    epochs, _, lr = min(near)
+    return lr, epochs
+
+SPLITS = ("network", "probe", "test")
+"""The three sets of examples: the network's training set, the probes' training set (never
+seen by the network) and the test set (seen by neither)."""
+
+
+@dataclass(frozen=True)
+class SplitFeatures:
+    """One set of examples with the model's features at every probe site (read-only)."""
+
+    features: tuple[np.ndarray, ...]
+    """Features at each site, (N, D_l) float32; the examples are rows."""
+    x: np.ndarray
+    """The raw signals (N, 40), for concept labels."""
+    y: np.ndarray
+    """The digits (N,)."""
+    model_acc: float
+    """Accuracy of the model's own prediction on these examples."""
 
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A model with its training-set and test-set features at every probe site.
+    """A model with its features on the three sets of examples (``SPLITS``).
 
     Every array is read-only (the model is cached and shared).
     """
@@ -588,26 +668,20 @@ class TrainedModel:
     """How the model was built and trained."""
     site_names: tuple[str, ...]
     """Names of the probe sites, input first, logits last."""
-    train_features: tuple[np.ndarray, ...]
-    """Features of the training examples at each site, (N, D_l) float32."""
-    test_features: tuple[np.ndarray, ...]
-    """Features of the test examples at each site, (M, D_l) float32."""
-    y_train: np.ndarray
-    """Training labels (N,)."""
-    y_test: np.ndarray
-    """Test labels (M,)."""
-    x_train: np.ndarray
-    """The raw training signals (N, 40), for concept labels."""
-    x_test: np.ndarray
-    """The raw test signals (M, 40)."""
-    train_acc: float
-    """Accuracy of the model on its training examples."""
-    test_acc: float
-    """Accuracy of the model on the test examples."""
+    network: SplitFeatures
+    """The examples the network was trained on."""
+    probe: SplitFeatures
+    """The examples the probes are trained on (not seen by the network)."""
+    test: SplitFeatures
+    """The test examples."""
     head_weight: np.ndarray
     """The final linear layer's weights (K, D), ``(out, in)``, float64."""
     head_bias: np.ndarray
     """The final linear layer's bias (K,), float64."""
+
+    def split(self, name: str) -> SplitFeatures:
+        """The set of examples ``name``, one of ``SPLITS``."""
+        return getattr(self, check_choice("split", name, SPLITS))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -616,17 +690,24 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _splits(num_samples: int, network_examples: int, swap: bool = False
+            ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """MNIST-1D's signals and digits, ``(x, y)`` for each of ``SPLITS``."""
+    data = mnist1d(num_samples=num_samples)
+    k = network_examples
+    first = (data.x_train[:k], data.y_train[:k])
+    rest = (data.x_train[k:], data.y_train[k:])
+    return {"network": rest if swap else first, "probe": first if swap else rest,
+            "test": (data.x_test, data.y_test)}
+
+
 @lru_cache(maxsize=16)
 def trained_model(config: ModelConfig) -> TrainedModel:
     """Build (and train, unless ``epochs == 0``) a model; extract its features. Cached."""
     if not isinstance(config, ModelConfig):
         raise ValueError(f"config must be a ModelConfig, got {type(config).__name__}")
-    data = mnist1d(num_samples=config.num_samples)
-    x_tr, y_tr = data.x_train, data.y_train
-    if config.train_subset:
-        if config.train_subset > len(y_tr):
-            raise ValueError(f"train_subset={config.train_subset} exceeds {len(y_tr)} examples")
-        x_tr, y_tr = x_tr[:config.train_subset], y_tr[:config.train_subset]
+    data = _splits(config.num_samples, config.network_examples, config.swap)
+    x_net, y_net = data["network"]
     with limited_threads(1):
         if config.arch == "mlp":
             mlp = make_mlp(list(MLP_SIZES), init="pytorch", rng=config.seed)
@@ -639,18 +720,18 @@ def trained_model(config: ModelConfig) -> TrainedModel:
             cnn = SmallCNN(rng=config.seed)
             model, names, sites = cnn, SmallCNN.SITE_NAMES, cnn.sites
         if config.epochs:
-            train_classifier(model, x_tr, y_tr,
+            train_classifier(model, x_net, y_net,
                              TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
                                          lr=config.lr, optimizer="adam", seed=config.seed))
         model.eval()
-        with torch.no_grad():
-            f_tr = tuple(_frozen(f.numpy()) for f in sites(torch.as_tensor(x_tr)))
-            f_te = tuple(_frozen(f.numpy()) for f in sites(torch.as_tensor(data.x_test)))
-        train_acc = evaluate(model, x_tr, y_tr)[1]
-        test_acc = evaluate(model, data.x_test, data.y_test)[1]
+        out = {}
+        for name, (x, y) in data.items():
+            with torch.no_grad():
+                feats = tuple(_frozen(f.numpy()) for f in sites(torch.as_tensor(x)))
+            acc = float(np.mean(np.argmax(feats[-1], axis=1) == y))
+            out[name] = SplitFeatures(feats, _frozen(x), _frozen(y), acc)
     head = mlp[-1] if config.arch == "mlp" else cnn.body[-1]
-    return TrainedModel(config, names, f_tr, f_te, _frozen(y_tr), _frozen(data.y_test),
-                        _frozen(x_tr), _frozen(data.x_test), train_acc, test_acc,
+    return TrainedModel(config, names, out["network"], out["probe"], out["test"],
                         _frozen(head.weight.detach().double().numpy()),
                         _frozen(head.bias.detach().double().numpy()))
 
@@ -658,13 +739,44 @@ def trained_model(config: ModelConfig) -> TrainedModel:
 # ---------------------------------------------------------------------------------------
 # Probing experiments
 
-CONCEPTS = ("label", "energy", "parity", "mean")
+CONCEPTS = ("label", "energy", "parity", "mean", "control", "random")
 CONCEPT_DESCRIPTIONS = {
     "label": "the digit (10 classes)",
     "energy": "signal energy above its median (quadratic in the input)",
     "parity": "the digit is even",
     "mean": "signal mean above its median (linear in the input)",
+    "control": "a random class for each of CONTROL_TYPES types of signal (a control task)",
+    "random": "a random class for each reference signal (a control task with one type per "
+              "example): only memorisation fits it",
 }
+CONTROL_TYPES = 100
+"""Types of the control task: the Voronoi cells of this many reference signals."""
+CONTROL_SEED = 0
+"""Seed of the control task's prototypes and of its random classes."""
+
+
+def control_labels(x: ArrayLike, reference: ArrayLike, num_types: int = CONTROL_TYPES,
+                   num_classes: int = 10, rng: int = CONTROL_SEED) -> np.ndarray:
+    """Control task: each signal gets the random class of its *type*, (N,) integers.
+
+    After Hewitt & Liang (2019), whose control tasks give each word type a random output:
+    here ``num_types`` prototypes are drawn from the ``reference`` signals, each gets a
+    class uniform in 0..num_classes-1, and a signal's type is its nearest prototype
+    (Euclidean).  The labels are a deterministic function of the signal that has nothing
+    to do with its digit.  x (N, L), reference (M, L) with M >= num_types; ``rng``: a seed.
+    """
+    x = check_array("x", x, ndim=2)
+    ref = check_array("reference", reference, shape=(None, x.shape[1]))
+    num_types = check_int("num_types", num_types, minimum=1)
+    num_classes = check_int("num_classes", num_classes, minimum=2)
+    if num_types > len(ref):
+        raise ValueError(f"need at least num_types={num_types} reference signals, got "
+                         f"{len(ref)}")
+    gen = np.random.default_rng(check_seed(rng))
+    protos = ref[gen.choice(len(ref), size=num_types, replace=False)]  # (T, L)
+    classes = gen.integers(0, num_classes, size=num_types)
+    d2 = (x * x).sum(1)[:, None] - 2.0 * x @ protos.T + (protos * protos).sum(1)[None, :]
+    return classes[np.argmin(d2, axis=1)]
 
 
 def concept_labels(concept: str, x: ArrayLike, y: ArrayLike,
@@ -672,9 +784,12 @@ def concept_labels(concept: str, x: ArrayLike, y: ArrayLike,
     """Labels of a property of MNIST-1D examples: x (N, L) signals, y (N,) digits.
 
     ``concept`` is one of ``CONCEPTS``: ``"label"`` (the digit), ``"energy"`` (sum of
-    squares above its median), ``"parity"`` (the digit is even) or ``"mean"`` (signal mean
-    above its median).  Thresholds use the median over ``reference`` signals (default x),
-    so training and test labels share one threshold.
+    squares above its median), ``"parity"`` (the digit is even), ``"mean"`` (signal mean
+    above its median), ``"control"`` (:func:`control_labels`) or ``"random"``
+    (:func:`control_labels` with every reference signal a prototype, so that each
+    training example gets its own random class).  Thresholds and prototypes come from
+    the ``reference`` signals (default x), so that the labels of the training and the
+    test examples are the same function of the signal.
     """
     check_choice("concept", concept, CONCEPTS)
     x = check_array("x", x, ndim=2)
@@ -685,6 +800,10 @@ def concept_labels(concept: str, x: ArrayLike, y: ArrayLike,
         return y.copy()
     if concept == "parity":
         return (y % 2 == 0).astype(np.int64)
+    if concept == "control":
+        return control_labels(x, ref)
+    if concept == "random":
+        return control_labels(x, ref, num_types=len(ref))
     if concept == "energy":
         return ((x * x).sum(1) > np.median((ref * ref).sum(1))).astype(np.int64)
     return (x.mean(1) > np.median(ref.mean(1))).astype(np.int64)
@@ -699,13 +818,17 @@ class ProbeCurve:
     widths: tuple[int, ...]
     """Feature dimension D_l of each site."""
     train_acc: np.ndarray
-    """Probe accuracy on the training examples, (L,)."""
+    """Probe accuracy on the examples it was fitted to, (L,)."""
     test_acc: np.ndarray
     """Probe accuracy on the test examples, (L,)."""
     n_test: int
     """Number of test examples."""
     n_iter: tuple[int, ...]
     """Iterations of each probe's fit."""
+    seconds: float
+    """Time :func:`fit_probes` took for all sites."""
+    test_correct: np.ndarray
+    """Whether each site's probe classifies each test example correctly, (L, n_test)."""
 
     @property
     def test_error(self) -> np.ndarray:
@@ -717,25 +840,124 @@ class ProbeCurve:
         """Binomial standard error of each test accuracy."""
         return np.sqrt(self.test_acc * (1.0 - self.test_acc) / self.n_test)
 
+    def error_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rise of the test error from each site to the next, and its paired standard error.
 
-@lru_cache(maxsize=32)
-def probe_curve(model: ModelConfig, concept: str = "label",
+        Both (L-1,).  The same test examples score every site, so the difference of two
+        sites' errors is the mean of a per-example difference ``d_i`` in {-1, 0, 1}; its
+        standard error is ``std(d) / sqrt(n)`` (the normal approximation of McNemar's
+        test), usually much smaller than that of either error.
+        """
+        d = self.test_correct[:-1].astype(float) - self.test_correct[1:].astype(float)
+        return d.mean(axis=1), paired_se(d)
+
+
+def _fit_curve(names: Sequence[str], train: Sequence[np.ndarray], x_train: np.ndarray,
+               y_train: np.ndarray, test: Sequence[np.ndarray], x_test: np.ndarray,
+               y_test: np.ndarray, concept: str, config: ProbeConfig) -> ProbeCurve:
+    """Standardise, fit one probe per site for ``concept``, score on both sets."""
+    y_tr = concept_labels(concept, x_train, y_train)
+    y_te = concept_labels(concept, x_test, y_test, reference=x_train)
+    tr, te = standardize(train, test)
+    with limited_threads(1):
+        start = time.perf_counter()
+        fit = fit_probes(tr, y_tr, config, num_classes=int(max(y_tr.max(), y_te.max())) + 1)
+        seconds = time.perf_counter() - start
+    correct = np.array([p == y_te for p in fit.predict(te)])
+    return ProbeCurve(tuple(names), tuple(f.shape[1] for f in tr),
+                      _frozen(fit.accuracy(tr, y_tr)), _frozen(correct.mean(axis=1)),
+                      len(y_te), fit.n_iter, seconds, _frozen(correct))
+
+
+@lru_cache(maxsize=64)
+def probe_curve(model: ModelConfig, concept: str = "label", fit_on: str = "probe",
                 config: ProbeConfig = ProbeConfig()) -> ProbeCurve:
-    """Fit probes for ``concept`` (one of ``CONCEPTS``) at every site of ``model`` (cached)."""
+    """Probes for ``concept`` (one of ``CONCEPTS``) at every site of ``model`` (cached).
+
+    The probes are fitted on the examples ``fit_on`` (``"probe"``, which the network never
+    saw, or ``"network"``, its own training examples) and scored on the test examples.
+    """
     check_choice("concept", concept, CONCEPTS)
+    check_choice("fit_on", fit_on, ("probe", "network"))
     config = _check_config(config)
     m = trained_model(model)
-    y_tr = concept_labels(concept, m.x_train, m.y_train)
-    y_te = concept_labels(concept, m.x_test, m.y_test, reference=m.x_train)
-    tr, te = standardize(m.train_features, m.test_features)
-    with limited_threads(1):
-        fit = fit_probes(tr, y_tr, config, num_classes=int(max(y_tr.max(), y_te.max())) + 1)
-    return ProbeCurve(m.site_names, tuple(f.shape[1] for f in tr),
-                      _frozen(fit.accuracy(tr, y_tr)), _frozen(fit.accuracy(te, y_te)),
-                      len(y_te), fit.n_iter)
+    a, b = m.split(fit_on), m.test
+    return _fit_curve(m.site_names, a.features, a.x, a.y, b.features, b.x, b.y, concept,
+                      config)
 
 
-def concept_depth(acc: ArrayLike, slack: float = 0.02) -> int:
+def paired_se(d: ArrayLike) -> np.ndarray:
+    """Standard error of the mean of paired per-example differences, along the last axis.
+
+    d (..., n) with n >= 2: ``std(d, ddof=1) / sqrt(n)``.
+    """
+    d = check_array("d", d)
+    if d.ndim < 1 or d.shape[-1] < 2:
+        raise ValueError(f"need at least 2 differences along the last axis, got {d.shape}")
+    return d.std(axis=-1, ddof=1) / math.sqrt(d.shape[-1])
+
+
+@dataclass(frozen=True)
+class SplitEffect:
+    """What fitting probes on the network's own training examples changes, per site."""
+
+    site_names: tuple[str, ...]
+    """Names of the probe sites."""
+    effect: np.ndarray
+    """Test accuracy of probes fitted on the network's examples minus that of probes
+    fitted on held-out ones, averaged over the two roles of the two halves, (L,)."""
+    se: np.ndarray
+    """Paired standard error of ``effect`` over the test examples, (L,)."""
+    fit_effect: np.ndarray
+    """The same difference for the accuracy on the examples each probe was fitted to."""
+
+
+def split_effect(model: ModelConfig, concept: str = "label") -> SplitEffect:
+    """Effect of fitting probes on the network's own training examples, the halves swapped.
+
+    ``model`` is trained on one part of the training examples (A) and a copy with
+    ``swap=True`` on the other (B).  For each network, probes fitted on its own part and
+    on the other part are scored on the same test examples; averaging the two networks'
+    differences (own minus held-out) cancels what differs between A and B as samples.
+    The standard error is paired over the test examples.  Both parts must have the same
+    size (``network_examples`` half the training examples).
+    """
+    if not isinstance(model, ModelConfig):
+        raise ValueError(f"model must be a ModelConfig, got {type(model).__name__}")
+    if 2 * model.network_examples != int(0.8 * model.num_samples):
+        raise ValueError("the two parts must have the same size: network_examples must be "
+                         "half of the training examples")
+    diffs, fits, names = [], [], ()
+    for cfg in (replace(model, swap=False), replace(model, swap=True)):
+        own = probe_curve(cfg, concept, fit_on="network")
+        held = probe_curve(cfg, concept, fit_on="probe")
+        diffs.append(own.test_correct.astype(float) - held.test_correct.astype(float))
+        fits.append(own.train_acc - held.train_acc)
+        names = own.site_names
+    d = 0.5 * (diffs[0] + diffs[1])
+    return SplitEffect(names, _frozen(d.mean(axis=1)), _frozen(paired_se(d)),
+                       _frozen(0.5 * (fits[0] + fits[1])))
+
+
+def distinct_vectors(model: ModelConfig) -> tuple[int, ...]:
+    """Number of distinct feature vectors at each site of ``model`` over all its examples.
+
+    Equal to the number of examples at a site exactly when that site's map is injective
+    on them (the equality case of the data processing inequality).
+    """
+    m = trained_model(model)
+    out = []
+    for i in range(len(m.site_names)):
+        rows = np.concatenate([m.split(s).features[i] for s in SPLITS]) + 0.0  # -0.0 -> 0.0
+        out.append(len({r.tobytes() for r in rows}))
+    return tuple(out)
+
+
+CONCEPT_SLACK = 0.02
+"""The book's default slack of :func:`concept_depth`: two percentage points."""
+
+
+def concept_depth(acc: ArrayLike, slack: float = CONCEPT_SLACK) -> int:
     """First layer whose probe accuracy is within ``slack`` of the best over all layers."""
     acc = check_array("acc", acc, ndim=1)
     slack = check_real("slack", slack, low=0.0, high=1.0, high_open=True)
@@ -749,12 +971,94 @@ MODELS = {
     "CNN trained": TRAINED_CNN,
 }
 
+# ---------------------------------------------------------------------------------------
+# Width-matched controls: probes on random ReLU features of the raw signal
+
+RANDOM_FEATURE_WIDTHS = (100, 320, 640)
+"""The widths of the probe sites of the MLP (100) and the CNN (320 and 640)."""
+RANDOM_FEATURE_SEEDS = (1, 2, 3)
+"""Seeds of the random layers: one control per (width, seed)."""
+
+
+def random_relu_features(x: ArrayLike, width: int, rng: int | torch.Generator = 0
+                         ) -> np.ndarray:
+    """``relu(W x + b)`` for each row of x, with PyTorch's default law for ``nn.Linear``.
+
+    W (width, L) and b (width,) are uniform on [-1/sqrt(L), 1/sqrt(L)], drawn from ``rng``
+    (a seed or a ``torch.Generator``): the first hidden layer of the MLP at initialisation,
+    at any width.  x (N, L); returns (N, width) float32.
+    """
+    x = check_array("x", x, ndim=2, dtype=np.float32)
+    width = check_int("width", width, minimum=1)
+    layer = nn.Linear(x.shape[1], width)
+    gen = torch_generator(rng)
+    bound = 1.0 / math.sqrt(x.shape[1])
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound, generator=gen)
+        layer.bias.uniform_(-bound, bound, generator=gen)
+        return torch.relu(layer(torch.from_numpy(x))).numpy()
+
+
+@dataclass(frozen=True)
+class ControlCurve:
+    """Probe accuracy on random ReLU features of the signal, per width and seed."""
+
+    widths: tuple[int, ...]
+    """Widths of the random layers."""
+    seeds: tuple[int, ...]
+    """Seeds of the random layers."""
+    train_acc: np.ndarray
+    """Probe accuracy on its training examples, (len(widths), len(seeds))."""
+    test_acc: np.ndarray
+    """Probe accuracy on the test examples, (len(widths), len(seeds))."""
+    seconds: float
+    """Time :func:`fit_probes` took for all of them."""
+
+    def at(self, width: int) -> np.ndarray:
+        """Test accuracies (over seeds) of the random features of ``width``."""
+        if width not in self.widths:
+            raise ValueError(f"no control of width {width}; widths are {self.widths}")
+        return self.test_acc[self.widths.index(width)]
+
+
+@lru_cache(maxsize=8)
+def random_feature_curve(concept: str = "label",
+                         widths: tuple[int, ...] = RANDOM_FEATURE_WIDTHS,
+                         seeds: tuple[int, ...] = RANDOM_FEATURE_SEEDS,
+                         model: ModelConfig = TRAINED_MLP,
+                         config: ProbeConfig = ProbeConfig()) -> ControlCurve:
+    """Probes for ``concept`` on one random ReLU layer of each width and seed (cached).
+
+    Fitted on the probes' training examples of ``model``'s split of MNIST-1D and scored on
+    its test examples, exactly as the probes of the models.
+    """
+    check_choice("concept", concept, CONCEPTS)
+    widths = check_sizes("widths", widths)
+    seeds = tuple(check_seed(s) for s in seeds)
+    if not seeds:
+        raise ValueError("need at least one seed")
+    config = _check_config(config)
+    data = _splits(model.num_samples, model.network_examples)
+    (x_tr, y_tr), (x_te, y_te) = data["probe"], data["test"]
+    feats_tr, feats_te = [], []
+    for w in widths:
+        for s in seeds:
+            gen = torch_generator(s)
+            feats_tr.append(random_relu_features(x_tr, w, gen))
+            gen = torch_generator(s)  # the same layer for the test signals
+            feats_te.append(random_relu_features(x_te, w, gen))
+    names = [f"random {w}, seed {s}" for w in widths for s in seeds]
+    c = _fit_curve(names, feats_tr, x_tr, y_tr, feats_te, x_te, y_te, concept, config)
+    shape = (len(widths), len(seeds))
+    return ControlCurve(widths, seeds, _frozen(c.train_acc.reshape(shape)),
+                        _frozen(c.test_acc.reshape(shape)), c.seconds)
+
 
 # ---------------------------------------------------------------------------------------
 # A final linear layer and the training set
 
-SEPARABLE_MLP = ModelConfig("mlp", epochs=60, lr=3e-3, batch_size=100, num_samples=1000)
-"""An MLP trained on a smaller MNIST-1D set until its training accuracy is 100%."""
+SEPARABLE_MLP = ModelConfig("mlp", epochs=60, lr=3e-3, batch_size=200, network_examples=800)
+"""An MLP trained on 800 MNIST-1D examples until its training accuracy is 100%."""
 SEPARABLE_MLP_INIT = replace(SEPARABLE_MLP, epochs=0)
 """The same network at initialisation."""
 
@@ -808,11 +1112,12 @@ def separable_model_summary() -> dict[str, float]:
     """
     m = trained_model(SEPARABLE_MLP)
     init = trained_model(SEPARABLE_MLP_INIT)
-    bad_te = pairwise_violations(m.test_features[-2], m.y_test, m.head_weight, m.head_bias)
-    return {"n_train": float(len(m.y_train)), "n_test": float(len(m.y_test)),
-            "train_acc": m.train_acc, "test_acc": m.test_acc,
+    bad_te = pairwise_violations(m.test.features[-2], m.test.y, m.head_weight, m.head_bias)
+    return {"n_train": float(len(m.network.y)), "n_test": float(len(m.test.y)),
+            "train_acc": m.network.model_acc, "test_acc": m.test.model_acc,
             "test_violations": float(bad_te.mean()),
-            "init_errors": float(misclassified(init.train_features[-1], init.y_train).mean())}
+            "init_errors": float(misclassified(init.network.features[-1],
+                                               init.network.y).mean())}
 
 
 # ---------------------------------------------------------------------------------------
@@ -838,6 +1143,7 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
                          threads: int = 1) -> dict:
     """Fit the label probes of the trained MLP and CNN both ways; time and score them.
 
+    The probes are fitted on the probes' training examples and scored on the test examples.
     Both methods get the same standardised features (float64 for scikit-learn, float32
     for torch), the same C and tol, and ``threads`` threads (torch's pool, and BLAS and
     OpenMP through threadpoolctl).  Times are the best of ``repeats`` runs, after an
@@ -858,12 +1164,12 @@ def compare_with_sklearn(config: ProbeConfig = ProbeConfig(), repeats: int = 3,
     names, tr, te, y_tr, y_te = [], [], [], None, None
     for arch, model in (("MLP", TRAINED_MLP), ("CNN", TRAINED_CNN)):
         m = trained_model(model)
-        a, b = standardize(m.train_features, m.test_features)
+        a, b = standardize(m.probe.features, m.test.features)
         first = 0 if arch == "MLP" else 1  # the input is the same for both models
         names += [f"{arch} {s}" if i else s for i, s in enumerate(m.site_names)][first:]
         tr += a[first:]
         te += b[first:]
-        y_tr, y_te = m.y_train, m.y_test  # the same examples for both models
+        y_tr, y_te = m.probe.y, m.test.y  # the same examples for both models
     tr64 = [a.astype(np.float64) for a in tr]
     with limited_threads(threads):
         # untimed warm-up on a small slice: imports, thread pools and first-call costs

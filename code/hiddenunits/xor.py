@@ -327,6 +327,23 @@ def classify_runs(res: GDResult) -> np.ndarray:
     return out
 
 
+def failure_kinds(res: GDResult) -> dict[str, np.ndarray]:
+    """How the runs classified ``"other"`` by :func:`classify_runs` fail: (S,) bool masks.
+
+    ``"same inputs"``: both hidden units are active (pre-activation > 0) at the same XOR
+    points, so they act as one unit.  ``"corner unserved"``: no unit is active at one of
+    the class-1 points (0,1), (1,0), so the output there is 0.  Computed for every run
+    from its final weights.
+    """
+    if not isinstance(res, GDResult):
+        raise ValueError(f"res must be a GDResult, got {type(res).__name__}")
+    x, _ = xor()
+    active = np.einsum("sjk,ik->sji", res.w, x) > 0  # (S, unit, point)
+    same = (active[:, 0] == active[:, 1]).all(axis=1)
+    unserved = ~active[:, :, 1:3].any(axis=1).all(axis=1)
+    return {"same inputs": same, "corner unserved": unserved}
+
+
 def dead_at_init_probability() -> Fraction:
     """P(some unit is dead at init) = 1 - (3/4)^2 under any law symmetric in each weight."""
     return 1 - Fraction(3, 4) ** 2

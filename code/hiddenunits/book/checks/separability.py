@@ -6,16 +6,18 @@ returns its error; the false variants call the same check with a wrong statement
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 import torch
 
+from hiddenunits import capacity, probes
 from hiddenunits import information as info
-from hiddenunits import probes
 from hiddenunits import xor as X
 from hiddenunits.book.checks.montecarlo import z_level
 from hiddenunits.book.claims import claim, variant
@@ -296,7 +298,7 @@ def _one_vs_rest_violations(h: np.ndarray, y: np.ndarray, weight: np.ndarray,
        method="exact", tolerance=0.0,
        variants=[variant("misclassified iff every pairwise hyperplane misplaces it",
                          violations=_all_pairwise_violations),
-                 variant("the one-vs-rest hyperplanes v_k^T h + c_k = 0",
+                 variant("the one-vs-rest hyperplanes (the sign of each logit)",
                          violations=_one_vs_rest_violations),
                  variant("the features one layer earlier", layer=-3)])
 def check_final_layer_separable(
@@ -313,15 +315,14 @@ def check_final_layer_separable(
     for the false variant "every hyperplane" as for the true "some hyperplane".
     """
     trained = probes.trained_model(probes.SEPARABLE_MLP)
-    if trained.train_acc < 1.0:
+    if trained.network.model_acc < 1.0:
         return math.inf
     init = probes.trained_model(probes.SEPARABLE_MLP_INIT)
     worst = 0.0
-    for m, features, y in ((trained, trained.train_features, trained.y_train),
-                           (trained, trained.test_features, trained.y_test),
-                           (init, init.train_features, init.y_train)):
-        wrong = probes.misclassified(features[-1], y)
-        misplaced = violations(features[layer], y, m.head_weight, m.head_bias)
+    for m, split in ((trained, trained.network), (trained, trained.test),
+                     (init, init.network)):
+        wrong = probes.misclassified(split.features[-1], split.y)
+        misplaced = violations(split.features[layer], split.y, m.head_weight, m.head_bias)
         worst = max(worst, float(np.mean(wrong != misplaced)))
     return worst
 
@@ -329,21 +330,25 @@ def check_final_layer_separable(
 # --------------------------------------------------------------------------- information
 def _layer_steps(p: np.ndarray, values: list[Hashable], layers: Sequence[Callable],
                  skip: bool) -> list[tuple[float, float]]:
-    """``(I(Y; H_k), I(Y; output of layer k))`` for each layer of the chain H_(k+1) = g_k(H_k).
+    """``(I(Y; H_l), I(Y; output of layer l))`` for each layer of the chain H_(l+1) = g_l(H_l).
 
-    The output of layer k is g_k(H_k), or with ``skip`` the pair (g_k(H_k), X): a layer
+    The output of layer l is g_l(H_l), or with ``skip`` the pair (g_l(H_l), X): a layer
     that also reads the input through a long skip connection.  ``values[x]`` is the input
     value of row x of the joint law ``p``.
     """
-    h = list(values)
-    steps = []
-    for g in layers:
-        new = [g(v) for v in h]
-        seen = list(zip(new, values, strict=True)) if skip else new
-        steps.append((info.mutual_information(info.push_forward(p, h)),
-                      info.mutual_information(info.push_forward(p, seen))))
-        h = new
+    infos = info.layer_informations(p, layers, values)  # I(Y; H_0), I(Y; H_1), ...
+    if not skip:
+        return list(itertools.pairwise(infos))
+    h, steps = list(values), []
+    for before, g in zip(infos, layers, strict=False):
+        h = [g(v) for v in h]
+        seen = list(zip(h, values, strict=True))
+        steps.append((before, info.mutual_information(info.push_forward(p, seen))))
     return steps
+
+
+DPI_TRIALS = 200
+"""Random chains of maps between finite sets, and random ReLU networks, per check."""
 
 
 def _layer_with(kind: str, n: int, rng: np.random.Generator) -> Callable[[int], int]:
@@ -358,22 +363,25 @@ def _layer_with(kind: str, n: int, rng: np.random.Generator) -> Callable[[int], 
 
 
 @claim("thm-data-processing",
-       statement="for deterministic layers I(Y; H_{k+1}) <= I(Y; H_k), with equality when "
-                 "the layer is injective on the values H_k takes",
-       math=r"for deterministic layers $H_{k+1} = g_k(H_k)$, $I(Y; H_{k+1}) \le I(Y; H_k)$, "
-            r"with equality when $g_k$ is injective on the values of $H_k$",
+       statement="for deterministic layers I(Y; H_{l+1}) <= I(Y; H_l), with equality when "
+                 "the layer is injective on the values H_l takes",
+       math=r"for deterministic layers $H_{\ell+1} = g_\ell(H_\ell)$, "
+            r"$I(Y; H_{\ell+1}) \le I(Y; H_\ell)$, with equality when $g_\ell$ is injective "
+            r"on the values of $H_\ell$",
        method="exact", tolerance=1e-12,
-       variants=[variant("the reversed inequality I(Y; H_{k+1}) >= I(Y; H_k)",
+       variants=[variant("the reversed inequality I(Y; H_{l+1}) >= I(Y; H_l)",
                          inequality=">="),
                  variant("a layer that also reads the input X (a long skip connection)",
                          skip=True),
-                 variant("equality when the layer is surjective", equality="surjective")])
+                 variant("equality for a layer that is not injective (it merges values)",
+                         equality="surjective")])
 def check_data_processing(inequality: str = "<=", skip: bool = False,
                           equality: str = "injective") -> float:
     """Largest violation of the inequality and of the equality case, in bits.
 
-    The inequality: along 200 random chains of maps between finite sets (16 input values,
-    3 labels, layers of 12, 6, 3 values) and 200 random ReLU networks (widths 6, 3, 2) on
+    The inequality: along ``DPI_TRIALS`` random chains of maps between finite sets (16
+    input values, 3 labels, layers of 12, 6, 3 values) and as many random ReLU networks
+    (widths 6, 3, 2) on
     all 16 inputs of {0,1}^4 with a noisy XOR label.  The equality case: one random
     ``equality`` layer on each random law.  Every mutual information is an exact finite
     sum; the only error is float64 round-off of sums of at most 48 terms of size
@@ -382,7 +390,7 @@ def check_data_processing(inequality: str = "<=", skip: bool = False,
     sign = 1.0 if inequality == "<=" else -1.0
     rng = np.random.default_rng(0)
     worst = 0.0
-    for _ in range(200):
+    for _ in range(DPI_TRIALS):
         p, maps = info.random_chain(rng)
         values = list(range(p.shape[0]))
         steps = _layer_steps(p, values, maps, skip)
@@ -392,16 +400,163 @@ def check_data_processing(inequality: str = "<=", skip: bool = False,
         worst = max(worst, abs(after - before))
     p, xs = info.noisy_xor_law()
     values: list[Hashable] = [tuple(row) for row in xs.tolist()]
-    for _ in range(200):
+    for _ in range(DPI_TRIALS):
         steps = _layer_steps(p, values, info.random_relu_layers(rng), skip)
         worst = max(worst, *(sign * (after - before) for before, after in steps))
     return max(worst, 0.0)
 
 
+# --------------------------------------------------------------------------- accessibility
+@lru_cache(maxsize=256)
+def _dichotomies(key: bytes, n: int, d: int, affine: bool) -> frozenset[tuple[int, ...]]:
+    """Separable dichotomies of the points stored in ``key`` ((n, d) float64 bytes)."""
+    points = np.frombuffer(key, dtype=np.float64).reshape(n, d)
+    return frozenset(map(tuple, capacity.separable_dichotomies(points, affine).tolist()))
+
+
+def dichotomies(points: np.ndarray, affine: bool = True) -> frozenset[tuple[int, ...]]:
+    """The separable dichotomies of ``points`` (N, d), as a set of label tuples (cached).
+
+    ``affine``: by hyperplanes w^T h + b = 0 (True) or through the origin (False).
+    """
+    p = np.ascontiguousarray(points, dtype=np.float64)
+    return _dichotomies(p.tobytes(), *p.shape, affine)
+
+
+def _affine_layer(h: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return h @ a.T + b
+
+
+def _relu_layer(h: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.maximum(h @ a.T + b, 0.0)
+
+
+def affine_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(H, A, b)``: point sets (N, D) and maps R^D -> R^m, of full column rank or not.
+
+    The XOR points with the first layer of :func:`information.xor_scramble_chain` (rank
+    2) and with a projection onto a line (rank 1); Gaussian points in R^2 and R^3 with
+    Gaussian maps that narrow (m < D), keep (m = D) or widen (m > D) the layer, and one
+    square map of rank 1.
+    """
+    rng = np.random.default_rng(3)
+    x, _ = xor()
+    w1, b1 = info.XOR_LAYER1
+    cases = [(x, w1, b1), (x, np.array([[1.0, 2.0]]), np.array([0.5]))]
+    for n, d, widths in ((5, 2, (1, 2, 4)), (5, 3, (2, 5))):
+        h = rng.normal(size=(n, d))
+        for m in widths:
+            cases.append((h, rng.normal(size=(m, d)), rng.normal(size=m)))
+        u, v = rng.normal(size=(d, 1)), rng.normal(size=(1, d))
+        cases.append((h, u @ v, rng.normal(size=d)))  # square, rank 1
+    return cases
+
+
+@claim("prop-affine-accessibility",
+       statement="every dichotomy that a hyperplane separates after an affine layer A h + b "
+                 "it separates before, so linear accessibility cannot increase; equal when "
+                 "A has full column rank",
+       math=r"for an affine layer $g(h) = Ah + b$, every dichotomy of $\{g(h_i)\}$ that a "
+            r"hyperplane separates is separable on $\{h_i\}$, so "
+            r"$\operatorname{acc}_{\mathrm{lin}}(Y; g(H)) \le "
+            r"\operatorname{acc}_{\mathrm{lin}}(Y; H)$; equality for every $Y$ when $A$ has "
+            r"full column rank",
+       method="exact", tolerance=0.0,
+       variants=[variant("also through a ReLU layer relu(A h + b)", layer=_relu_layer),
+                 variant("equality for every affine layer, whatever the rank of A",
+                         equality="always")])
+def check_affine_accessibility(layer: Callable[..., np.ndarray] = _affine_layer,
+                               equality: str = "full column rank") -> float:
+    """Number of dichotomies that break the statement, summed over :func:`affine_cases`.
+
+    For each case, the separable dichotomies of H and of ``layer(H, A, b)`` are counted
+    by :func:`hiddenunits.capacity.separable_dichotomies` (one linear programme per
+    dichotomy that a least-squares fit does not already separate).  A dichotomy counts
+    against the statement if it is separable after the layer but not before, or, where
+    ``equality`` applies ("full column rank": rank A = D; "always"), separable before but
+    not after.
+    """
+    errors = 0
+    for h, a, b in affine_cases():
+        before, after = dichotomies(h), dichotomies(layer(h, a, b))
+        errors += len(after - before)
+        if equality == "always" or np.linalg.matrix_rank(a) == h.shape[1]:
+            errors += len(before - after)
+    return float(errors)
+
+
+def accessibility_cases() -> list[dict[str, np.ndarray]]:
+    """Small networks with two logits on six labelled points, and the XOR solution.
+
+    Each case: input ``x`` (N, 2), labels ``y`` (N,), penultimate features ``h`` and
+    logits ``z`` = V h + c.  The random cases are ReLU networks 2-3-3-2 with standard
+    Gaussian weights and biases, inputs and labels also random; the XOR case is the exact
+    solution of ``prop-xor-exact-solution`` with the logits (1/2, a^T h).
+    """
+    rng = np.random.default_rng(5)
+    cases = []
+    x, y = xor()
+    h = X.hidden(x, X.EXACT_W)
+    cases.append({"x": x, "y": y, "h": h,
+                  "z": np.column_stack([np.full(4, 0.5), h @ X.EXACT_A])})
+    for _ in range(5):
+        x = rng.normal(size=(6, 2))
+        y = rng.integers(0, 2, size=6)
+        h1 = np.maximum(x @ rng.normal(size=(3, 2)).T + rng.normal(size=3), 0.0)
+        h = np.maximum(h1 @ rng.normal(size=(3, 3)).T + rng.normal(size=3), 0.0)
+        cases.append({"x": x, "y": y, "h": h,
+                      "z": h @ rng.normal(size=(2, 3)).T + rng.normal(size=2)})
+    return cases
+
+
+@lru_cache(maxsize=256)
+def _best_correct(key: bytes, n: int, d: int, labels: tuple[int, ...]) -> int:
+    points = np.frombuffer(key, dtype=np.float64).reshape(n, d)
+    return round(n * info.best_linear_accuracy(points, np.array(labels)))
+
+
+def _best_accuracy(points: np.ndarray, labels: np.ndarray) -> Fraction:
+    """Exact best affine accuracy (:func:`information.best_linear_accuracy`), cached."""
+    p = np.ascontiguousarray(points, dtype=np.float64)
+    return Fraction(_best_correct(p.tobytes(), *p.shape, tuple(labels.tolist())), len(p))
+
+
+@claim("prop-accessibility-logits",
+       statement="for y = argmax(V h + c): accuracy of the model <= linear accessibility at "
+                 "the logits <= linear accessibility at the penultimate layer",
+       math=r"for $\hat y = \arg\max_k (Vh + c)_k$ with logits $Z = VH + c$, on any set of "
+            r"examples $\operatorname{acc}(\hat y) \le \operatorname{acc}_{\mathrm{lin}}(Y; Z) "
+            r"\le \operatorname{acc}_{\mathrm{lin}}(Y; H)$",
+       method="exact", tolerance=0.0,
+       variants=[variant("also at the input: accessibility there >= the model's accuracy",
+                         site="x"),
+                 variant("equality at the penultimate layer", equality=True)])
+def check_accessibility_logits(site: str = "z", equality: bool = False) -> float:
+    """Largest violation, as a fraction of the examples, over :func:`accessibility_cases`.
+
+    The model's accuracy is that of arg max z (ties as errors); the best affine accuracy
+    at ``site`` ("z": the logits, then also z against h; "x": the input) is exact: the
+    labelings closest to the labels are tested for separability by linear programmes
+    until one is separable.  With ``equality``, the distance between the accessibility
+    at h and the model's accuracy also counts.
+    """
+    worst = Fraction(0)
+    for c in accessibility_cases():
+        z, y = c["z"], c["y"]
+        model = Fraction(int((~probes.misclassified(z, y)).sum()), len(y))
+        at = _best_accuracy(c[site], y)
+        worst = max(worst, model - at)
+        if site == "z":
+            worst = max(worst, at - _best_accuracy(c["h"], y))
+        if equality:
+            worst = max(worst, abs(_best_accuracy(c["h"], y) - model))
+    return float(worst)
+
+
 @claim("prop-probe-not-monotone",
-       statement="a deterministic ReLU chain on XOR keeps I(Y; H_k) = 1 bit while the best "
+       statement="a deterministic ReLU chain on XOR keeps I(Y; H_l) = 1 bit while the best "
                  "linear accuracy goes 3/4, 1, 3/4",
-       math=r"a deterministic ReLU chain on XOR keeps $I(Y; H_k) = 1$ bit while the best "
+       math=r"a deterministic ReLU chain on XOR keeps $I(Y; H_\ell) = 1$ bit while the best "
             r"affine accuracy goes $3/4, 1, 3/4$",
        method="exact", tolerance=1e-12,
        variants=[variant("accuracy never decreases: 3/4, 1, 1", accuracy=(0.75, 1.0, 1.0)),
@@ -418,3 +573,110 @@ def check_probe_not_monotone(information: Sequence[float] = (1.0, 1.0, 1.0),
     err_i = max(abs(v - w) for v, w in zip(chain.information, information, strict=True))
     err_a = max(abs(v - w) for v, w in zip(chain.accuracy, accuracy, strict=True))
     return max(err_i, err_a)
+
+
+# --------------------------------------------------------------------------- usable information
+def v_information_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``(H, y, A, b)``: labelled point sets and affine maps on which I_V is compared.
+
+    The XOR points with the first layer of :func:`information.xor_scramble_chain`, and
+    four sets of ten Gaussian points in R^2 with random labels, each with maps to R^1,
+    R^2 and R^3 (Gaussian A and b).
+    """
+    rng = np.random.default_rng(11)
+    x, y = xor()
+    cases = [(x, y, *info.XOR_LAYER1)]
+    for _ in range(4):
+        h, labels = rng.normal(size=(10, 2)), rng.integers(0, 2, size=10)
+        for m in (1, 2, 3):
+            cases.append((h, labels, rng.normal(size=(m, 2)), rng.normal(size=m)))
+    return cases
+
+
+@claim("prop-v-information",
+       statement="0 <= I_V(H -> Y) <= I(Y; H); linear usable information cannot increase "
+                 "through an affine layer, but a ReLU layer on XOR raises it from 0 to 1 bit "
+                 "while I(Y; H) stays 1 bit",
+       math=r"$0 \le I_{\mathcal V}(H \to Y) \le I(Y; H)$; "
+            r"$I_{\mathcal V}(g(H) \to Y) \le I_{\mathcal V}(H \to Y)$ for an affine layer "
+            r"$g$; on XOR, $I_{\mathcal V}(X \to Y) = 0$ and "
+            r"$I_{\mathcal V}(\operatorname{relu}(W_1 X + b_1) \to Y) = 1$ bit",
+       method="numeric", tolerance=1e-9,
+       variants=[variant("no increase through a ReLU layer either", layer=_relu_layer),
+                 variant("the XOR layer without its ReLU, W_1 X + b_1, also reaches 1 bit",
+                         xor_layer=_affine_layer)])
+def check_v_information(layer: Callable[..., np.ndarray] = _affine_layer,
+                        xor_layer: Callable[..., np.ndarray] = _relu_layer) -> float:
+    """Largest violation in bits: of 0 <= I_V(H) <= I(Y; H) and I_V(layer(H)) <= I_V(H)
+    over :func:`v_information_cases`, and of I_V(X) = 0, I_V(xor_layer(X)) = 1 on XOR.
+
+    I_V is :func:`hiddenunits.information.linear_v_information`: the label entropy minus
+    the smallest logistic cross-entropy, 0 exactly when the classes are separable (a
+    linear programme decides), else a BFGS minimum of a smooth convex function.  The
+    tolerance 1e-9 bits covers that minimisation (gradient tolerance 1e-12).
+    """
+    worst = 0.0
+    for h, y, a, b in v_information_cases():
+        g = layer(h, a, b)
+        before = info.linear_v_information(h, y)
+        after = info.linear_v_information(g, y)
+        worst = max(worst, after - before)
+        for rep, value in ((h, before), (g, after)):  # (i): 0 <= I_V <= I(Y; H)
+            worst = max(worst, -value, value - info.empirical_mutual_information(rep, y))
+    x, y = xor()
+    w1, b1 = info.XOR_LAYER1
+    worst = max(worst, abs(info.linear_v_information(x, y)),
+                abs(info.linear_v_information(xor_layer(x, w1, b1), y) - 1.0))
+    return worst
+
+
+# --------------------------------------------------------------------------- Cover's theorem
+COVER_CASES = ((1, (3, 4, 5)), (2, (4, 5, 6, 7)), (3, (5, 6)))
+"""(d, values of N) of the affine count; the homogeneous count uses the same N in R^3."""
+
+
+def _collinear(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """N points on one line of R^d (not in general position when d >= 2)."""
+    return rng.normal(size=(n, 1)) * rng.normal(size=(1, d)) + rng.normal(size=(1, d))
+
+
+def _gaussian(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.normal(size=(n, d))
+
+
+@claim("thm-cover-counting",
+       statement="N vectors in general position in R^d have C(N, d) = 2 sum_{k<d} "
+                 "binom(N-1, k) dichotomies separable through the origin; N points of R^d "
+                 "whose lifts (x, 1) are in general position have C(N, d+1) affine ones",
+       math=r"$N$ vectors in general position in $\mathbb{R}^d$ have "
+            r"$C(N, d) = 2\sum_{k=0}^{d-1}\binom{N-1}{k}$ dichotomies separable by a "
+            r"hyperplane through the origin; $N$ points whose lifts $(x_i, 1)$ are in "
+            r"general position have $C(N, d+1)$ separable by an affine one",
+       method="exact", tolerance=0.0,
+       variants=[variant("the affine count is C(N, d) (the bias forgotten)", shift=0),
+                 variant("every dichotomy is separable (2^N)",
+                         formula=lambda n, p: 2**n),
+                 variant("for any points, e.g. collinear ones", points=_collinear),
+                 variant("for N <= d points with no d+1 of them on an affine hyperplane "
+                         "(a vacuous condition): 3 collinear points in R^3",
+                         points=_collinear, cases=((3, (3,)),))])
+def check_cover_counting(formula: Callable[[int, int], int] = capacity.cover_count,
+                         shift: int = 1,
+                         points: Callable[..., np.ndarray] = _gaussian,
+                         cases: tuple = COVER_CASES) -> float:
+    """Largest |LP count - formula| over ``cases``, affine and homogeneous.
+
+    Affine: N ``points`` in R^d, formula(N, d + shift).  Homogeneous: N points in R^3
+    against formula(N, 3).  Each count enumerates the 2^N dichotomies and decides each
+    by a linear programme (:func:`hiddenunits.capacity.separable_dichotomies`).
+    Gaussian points are in general position with probability 1.
+    """
+    rng = np.random.default_rng(7)
+    worst = 0
+    for d, ns in cases:
+        for n in ns:
+            p = points(n, d, rng)
+            worst = max(worst, abs(len(dichotomies(p)) - formula(n, d + shift)))
+            q = points(n, 3, rng)
+            worst = max(worst, abs(len(dichotomies(q, affine=False)) - formula(n, 3)))
+    return float(worst)

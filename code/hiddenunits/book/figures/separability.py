@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from hiddenunits import probes
+from hiddenunits import capacity, probes
 from hiddenunits import xor as X
 from hiddenunits.book.figures import figure
 from hiddenunits.book.style import COLORS, new_figure
@@ -36,8 +36,10 @@ def fig_xor_fits() -> Figure:
     panels = [(grid @ w + b, "least-squares affine fit"),
               (X.relu_net(grid, X.EXACT_W, X.EXACT_A), r"$|x_1 - x_2|$: two ReLU units")]
     for ax, (values, title) in zip(axes, panels, strict=True):
-        im = ax.pcolormesh(gx, gy, values.reshape(gx.shape), vmin=0, vmax=1, cmap="RdBu_r",
-                           shading="auto")
+        # an image, not a mesh of 101 x 101 quads: cheap to draw and small in the PDF
+        im = ax.imshow(values.reshape(gx.shape), origin="lower", vmin=0, vmax=1,
+                       cmap="RdBu_r", extent=(gx.min(), gx.max(), gy.min(), gy.max()),
+                       interpolation="nearest")
         _points(ax, x, y)
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
@@ -46,7 +48,9 @@ def fig_xor_fits() -> Figure:
         ax.set_aspect("equal")
         ax.grid(False)
     axes[0].set_ylabel("$x_2$")
-    axes[1].legend(loc="upper center", fontsize=7.5)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=2, fontsize=7.5,
+               bbox_to_anchor=(0.45, 1.08))
     fig.colorbar(im, ax=axes, shrink=0.8, label="model output")
     return fig
 
@@ -121,38 +125,83 @@ def _curve_axes(ax: Axes, curves: dict[str, probes.ProbeCurve], colors: dict[str
     ax.set_xticks(range(len(first.site_names)), first.site_names, rotation=40, ha="right")
 
 
+def _controls(ax: Axes, curve: probes.ProbeCurve, control: probes.ControlCurve) -> None:
+    """Random ReLU features of each hidden site's width: mean test error, min-max bars."""
+    sites = [i for i, w in enumerate(curve.widths)
+             if w in control.widths and 0 < i < len(curve.widths) - 1]
+    err = [1.0 - control.at(curve.widths[i]) for i in sites]
+    mean = np.array([e.mean() for e in err])
+    spread = np.array([[m - e.min() for m, e in zip(mean, err, strict=True)],
+                       [e.max() - m for m, e in zip(mean, err, strict=True)]])
+    ax.errorbar(sites, mean, yerr=spread, color=COLORS["orange"], marker="D", ms=4,
+                ls="none", capsize=2, label="random features, same width")
+
+
 @figure
 def fig_probe_errors() -> Figure:
-    """Probe test error per layer, MLP and CNN on MNIST-1D, at initialisation and trained."""
-    fig, axes = new_figure(1, 2, width=6.4, height=3.3, sharey=True)
+    """Probe test error per site, MLP and CNN on MNIST-1D, at init, trained, and against
+    random ReLU features of the same width."""
+    fig, axes = new_figure(1, 2, width=6.4, height=3.6, sharey=True)
+    control = probes.random_feature_curve()
     for ax, arch in zip(axes, ("MLP", "CNN"), strict=True):
         curves = {f"{arch} {when}": probes.probe_curve(probes.MODELS[f"{arch} {when}"])
                   for when in ("at init", "trained")}
         colors = {f"{arch} at init": COLORS["grey"], f"{arch} trained": COLORS["blue"]}
         _curve_axes(ax, curves, colors)
+        _controls(ax, curves[f"{arch} trained"], control)
         ax.set_title(arch)
         ax.set_ylim(0, 1)
-        ax.legend(fontsize=7.5)
     axes[0].set_ylabel("probe test error")
+    handles, labels = axes[1].get_legend_handles_labels()
+    labels = [lab.replace("CNN ", "") for lab in labels]
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7.5,
+               bbox_to_anchor=(0.5, 1.06))
     return fig
 
 
 @figure
-def fig_concept_depth() -> Figure:
-    """Probe test accuracy per layer of three properties, trained MLP and CNN."""
+def fig_cover_capacity() -> Figure:
+    """Cover's fraction of separable dichotomies C(N, p) / 2^N against N / p."""
+    fig, ax = new_figure(1, 1, width=4.8, height=3.0)
+    ratio = np.linspace(0.05, 4.0, 400)
+    colors = (COLORS["grey"], COLORS["orange"], COLORS["blue"], COLORS["purple"])
+    for p, color in zip((3, 11, 101, 641), colors, strict=True):
+        n = np.unique(np.maximum(1, np.round(ratio * p)).astype(int))
+        ax.plot(n / p, capacity.separable_fraction(n, p), color=color,
+                label=f"$p = {p}$")
+    ax.axvline(2.0, color=COLORS["black"], lw=0.8, ls=":")
+    ax.set_xlabel("points per parameter, $N / p$")
+    ax.set_ylabel("separable fraction $C(N, p) / 2^N$")
+    ax.legend(fontsize=7.5, loc="lower left")
+    return fig
+
+
+def concept_models() -> tuple[tuple[str, probes.ModelConfig], ...]:
+    """The trained models probed for concepts, with their names."""
+    return (("MLP", probes.TRAINED_MLP), ("CNN", probes.TRAINED_CNN))
+
+
+CONCEPT_COLORS = {"energy": "orange", "parity": "purple", "mean": "green"}
+
+
+@figure
+def fig_concept_depth(slack: float = probes.CONCEPT_SLACK) -> Figure:
+    """Probe test accuracy per layer of three properties, trained MLP and CNN; stars mark
+    the concept depth with ``slack``."""
     fig, axes = new_figure(1, 2, width=6.4, height=3.3, sharey=True)
-    colors = {"energy": COLORS["orange"], "parity": COLORS["purple"], "mean": COLORS["green"]}
-    models = (("MLP", probes.TRAINED_MLP), ("CNN", probes.TRAINED_CNN))
-    for ax, (arch, model) in zip(axes, models, strict=True):
+    colors = {c: COLORS[v] for c, v in CONCEPT_COLORS.items()}
+    for ax, (arch, model) in zip(axes, concept_models(), strict=True):
         curves = {c: probes.probe_curve(model, c) for c in colors}
         _curve_axes(ax, curves, colors, error=False)
         for c, curve in curves.items():
-            depth = probes.concept_depth(curve.test_acc)
+            depth = probes.concept_depth(curve.test_acc, slack)
             ax.plot(depth, curve.test_acc[depth], marker="*", ms=12, color=colors[c],
                     markeredgecolor="black")
         ax.axhline(0.5, color=COLORS["black"], lw=0.8, ls=":")
         ax.set_title(f"trained {arch}")
         ax.set_ylim(0.45, 1.02)
     axes[0].set_ylabel("probe test accuracy")
-    axes[0].legend(fontsize=7.5, loc="lower right")
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7.5,
+               bbox_to_anchor=(0.5, 1.06))
     return fig
