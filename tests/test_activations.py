@@ -225,15 +225,6 @@ def test_symbolic_residual_reports_size():
     assert symbolic_residual([t - t + 2]) == pytest.approx(2.0)
 
 
-def test_captioned_table():
-    from hiddenunits.book.tables.activations import captioned_table
-
-    text = captioned_table(["a"], [[1]], "A caption.", "tab-x")
-    assert text.startswith("```{table} A caption.\n:name: tab-x\n")
-    with pytest.raises(ValueError, match="tab-"):
-        captioned_table(["a"], [[1]], "c", "fig-x")
-
-
 def test_bad_input_raises():
     with pytest.raises(ValueError, match="name must be one of"):
         A.phi("swish2", [0.0])

@@ -14,30 +14,57 @@ TINY_NET = MLPConfig(depth=2, width=8, activation="tanh", init="xavier")
 TINY_TRAIN = TrainConfig(epochs=2, batch_size=256, lr=0.1, momentum=0.9)
 
 
-@pytest.mark.parametrize("name", saturation.ACTIVATIONS)
-def test_relative_slope_from_outputs_matches_the_derivative(name):
+@pytest.mark.parametrize("name", saturation.UNITS)
+def test_slope_matches_the_derivative(name):
     z = np.linspace(-6, 6, 121)
     z = z[np.abs(z) > 1e-9]  # ReLU's slope at 0 is a convention
-    h = torch.tensor(activations.phi(name, z))
+    zt = torch.tensor(z)
+    np.testing.assert_allclose(saturation.slope(name, zt).numpy(),
+                               activations.autograd_derivative(name, z), rtol=1e-9,
+                               atol=1e-12)
     sup = activations.activation_properties(name, with_cost=False).max_derivative
-    expected = activations.dphi(name, z) / sup
-    np.testing.assert_allclose(saturation.relative_slope(name, h).numpy(), expected,
-                               rtol=1e-9, atol=1e-12)
-    out = torch.empty_like(h)
-    np.testing.assert_allclose(saturation._relative_slope_(name, h, out).numpy(), expected,
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(saturation.relative_slope(name, zt).numpy(),
+                               np.abs(activations.dphi(name, z)) / sup, rtol=1e-9,
+                               atol=1e-12)
 
 
-@pytest.mark.parametrize("activation", saturation.ACTIVATIONS)
+class _Shifted(torch.nn.Module):
+    """phi(z) - phi(0): the reference for the shifted units."""
+
+    def __init__(self, module: torch.nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, z):
+        return self.module(z) - self.module(torch.zeros(()))
+
+
+def _reference_model(spec: saturation.RunSpec) -> torch.nn.Sequential:
+    """The network of ``spec`` built with nn.Sequential: gain and shift applied by hand."""
+    model = spec.net.build(64, 10, rng=spec.seed)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for m in linears[:-1]:
+            m.weight.mul_(spec.gain)
+    if spec.shifted:
+        model = torch.nn.Sequential(*[m if isinstance(m, torch.nn.Linear) else _Shifted(m)
+                                      for m in model])
+    return model
+
+
+@pytest.mark.parametrize("activation", saturation.UNITS)
 def test_batched_training_equals_train_classifier_on_each_network(activation):
     # the reference: torch.optim.SGD on one nn.Sequential at a time, same seeds
     train = replace(TINY_TRAIN, epochs=1)
-    specs = [saturation.RunSpec(replace(TINY_NET, activation=activation, init=init), lr, seed)
-             for init, lr, seed in (("standard", 0.05, 3), ("xavier", 0.2, 4))]
+    specs = [saturation.RunSpec(replace(TINY_NET, activation=activation, init=init), lr, seed,
+                                gain, shifted)
+             for init, lr, seed, gain, shifted in (("standard", 0.05, 3, 1.0, False),
+                                                   ("xavier", 0.2, 4, 1.0, False),
+                                                   ("standard", 0.1, 5, 2.5, True))]
     records = saturation.train_runs(specs, train)
     split = digits_split(rng=0)
     for spec, rec in zip(specs, records, strict=True):
-        model = spec.net.build(64, 10, rng=spec.seed)
+        model = _reference_model(spec)
         hist = train_classifier(model, split.x_train, split.y_train,
                                 replace(train, lr=spec.lr, seed=spec.seed))
         assert rec.final_loss == pytest.approx(hist.train_loss[-1], rel=2e-5)
@@ -53,17 +80,30 @@ def test_batched_training_equals_train_classifier_on_each_network(activation):
                                    atol=1e-6)
 
 
+def _pre_activations(model: torch.nn.Sequential, x: np.ndarray) -> list[np.ndarray]:
+    out, h = [], torch.as_tensor(x, dtype=torch.float32)
+    with torch.no_grad():
+        for m in model:
+            h = m(h)
+            if isinstance(m, torch.nn.Linear):
+                out.append(h.double().numpy())
+    return out[:-1]
+
+
 def test_recorded_statistics_match_an_independent_forward_pass():
-    (run,) = saturation.train_runs([saturation.RunSpec(TINY_NET, 0.1, 3)], TINY_TRAIN)
+    spec = saturation.RunSpec(TINY_NET, 0.1, 3)
+    (run,) = saturation.train_runs([spec], TINY_TRAIN)
     assert run.train_loss.shape == (TINY_TRAIN.epochs + 1,) == (run.epochs + 1,)
     assert run.mean.shape == run.slope.shape == run.dead.shape == (3, TINY_NET.depth)
+    assert run.gain.shape == (3, TINY_NET.depth - 1)
+    assert run.epochs_recorded.tolist() == [0, 1, 2] and run.eval_epochs.tolist() == [2]
     assert (run.activation, run.init, run.lr, run.seed) == ("tanh", "xavier", 0.1, 3)
     # row 0 is the untrained network: recompute it from a fresh model with the same seed
     split = digits_split(rng=0)
     model = TINY_NET.build(64, 10, rng=3)
-    x = torch.as_tensor(split.x_train[:saturation.MONITOR])
+    x = split.x_train[:saturation.MONITOR]
     with torch.no_grad():
-        hs = [h.double().numpy() for h in hidden_outputs(model, x)]
+        hs = [h.double().numpy() for h in hidden_outputs(model, torch.as_tensor(x))]
     slopes = [1 - h**2 for h in hs]
     np.testing.assert_allclose(run.mean[0], [h.mean() for h in hs], rtol=1e-5)
     np.testing.assert_allclose(run.std[0], [h.std() for h in hs], rtol=1e-4)
@@ -72,21 +112,45 @@ def test_recorded_statistics_match_an_independent_forward_pass():
     np.testing.assert_allclose(run.slope[0], [s.mean() for s in slopes], rtol=1e-5)
     np.testing.assert_allclose(run.saturated[0], [(s < 0.01).mean() for s in slopes])
     np.testing.assert_allclose(run.dead[0], [(s < 0.01).all(axis=0).mean() for s in slopes])
+    # the gain of layer 1: n E[W_2^2] E[phi'(z_1)^2], phi' from autograd
+    w2 = [m for m in model if isinstance(m, torch.nn.Linear)][1].weight.detach().double()
+    z1 = _pre_activations(model, x)[0]
+    chi = TINY_NET.width * float((w2**2).mean()) * np.mean(
+        activations.autograd_derivative("tanh", z1) ** 2)
+    assert run.gain[0, 0] == pytest.approx(chi, rel=1e-4)
 
 
-def test_dead_units_are_counted():
-    # a ReLU net whose first-layer biases are very negative has dead first-layer units
-    (run,) = saturation.train_runs([saturation.RunSpec(replace(TINY_NET, activation="relu"),
-                                                       0.1, 0)], replace(TINY_TRAIN, epochs=0))
+def test_dead_units_are_counted_on_the_whole_training_set():
+    spec = saturation.RunSpec(replace(TINY_NET, activation="relu"), 0.3, 0)
+    (run,) = saturation.train_runs([spec], TINY_TRAIN)
+    model = _reference_model(spec)
+    split = digits_split(rng=0)
+    train_classifier(model, split.x_train, split.y_train,
+                     replace(TINY_TRAIN, lr=spec.lr, seed=spec.seed))
+    zs = _pre_activations(model, split.x_train)
+    np.testing.assert_allclose(run.final_dead, [(z <= 0).all(axis=0).mean() for z in zs])
     assert 0 <= run.dead[0, 0] <= run.saturated[0, 0] <= 1
-    h = torch.zeros(1, 5, 4)
-    h[0, :, 1] = 1.0  # unit 1 alive, units 0, 2, 3 dead
-    group = saturation._Group([saturation.RunSpec(replace(TINY_NET, activation="relu"), 0.1,
-                                                  0)], 64, 10)
-    work = torch.empty_like(h)
-    slope = saturation._relative_slope_("relu", h, work)
-    assert float((slope.amax(dim=1) < saturation.SATURATED).float().mean()) == 0.75
-    assert group.activation == "relu"
+
+
+def test_checkpoints_and_record_spacing():
+    spec = saturation.RunSpec(replace(TINY_NET, activation="relu"), 0.1, 0)
+    train4 = replace(TINY_TRAIN, epochs=4)
+    (run,) = saturation.train_runs([spec], train4, every=2, checkpoints=(2, 0))
+    assert run.epochs_recorded.tolist() == [0, 2, 4]
+    assert run.eval_epochs.tolist() == [0, 2, 4]
+    (short,) = saturation.train_runs([spec], replace(train4, epochs=2))
+    assert run.at(2) == pytest.approx((short.final_loss, short.final_train_acc,
+                                       short.test_acc), rel=1e-6)
+    np.testing.assert_allclose(run.mean[1], short.mean[-1], rtol=1e-6)
+    assert run.at(4) == (run.final_loss, run.final_train_acc, run.test_acc)
+    with pytest.raises(ValueError, match="evaluated"):
+        run.at(3)
+    with pytest.raises(ValueError, match="divide"):
+        saturation.train_runs([spec], train4, every=3)
+    with pytest.raises(ValueError, match="checkpoint"):
+        saturation.train_runs([spec], train4, checkpoints=(5,))
+    with pytest.raises(ValueError, match="sequence"):
+        saturation.train_runs([spec], train4, checkpoints=3)
 
 
 def test_runs_are_cached_and_read_only():
@@ -122,6 +186,49 @@ def test_sweep_tuning_and_errors():
     assert (m, e) == pytest.approx((2.0, 1.0 / np.sqrt(3)))
 
 
+def test_controls_and_outcomes():
+    runs = saturation.sweep(TINY_NET, TINY_TRAIN, lrs=(0.03, 0.3), seeds=(0, 1))
+    arms = (saturation.Arm("shifted", "sigmoid", "standard", shifted=True),
+            saturation.Arm("big", "sigmoid", "xavier", gain=4.0))
+    ctl = saturation.controls(TINY_NET, TINY_TRAIN, lrs=(0.03, 0.3), seeds=(0, 1), arms=arms)
+    assert set(ctl) == {(a.key, lr, s) for a in arms for lr in (0.03, 0.3) for s in (0, 1)}
+    assert ctl[("big", 0.3, 1)].spec.gain == 4.0 and ctl[("shifted", 0.3, 1)].spec.shifted
+    out = saturation.outcomes(runs, ctl)
+    assert len(out) == len(saturation.ACTIVATIONS) * len(saturation.INITS) + len(arms)
+    by_key = {o.arm.key: o for o in out}
+    assert by_key["shifted"].value_at_0 == 0.0 and by_key["sigmoid-standard"].value_at_0 == 0.5
+    keyed = {**{(f"{a}-{i}", lr, s): r for (a, i, lr, s), r in runs.items()}, **ctl}
+    for o in out:
+        rates = {lr: [r for (k, rate, _), r in keyed.items() if k == o.arm.key and rate == lr]
+                 for lr in (0.03, 0.3)}
+        assert o.lr == saturation.best_rate(rates)
+        rs = rates[o.lr]
+        assert o.test_acc == saturation.mean_and_error([r.test_acc for r in rs])
+        assert o.chi == pytest.approx(np.mean([r.gain[0].mean()
+                                               for v in rates.values() for r in v]))
+    # the larger weights give the larger gain
+    assert by_key["big"].chi > by_key["sigmoid-xavier"].chi
+    with pytest.raises(ValueError, match="distinct"):
+        saturation.controls(TINY_NET, TINY_TRAIN, arms=arms[:1] * 2)
+
+
+def test_long_runs_and_the_comparison():
+    runs = saturation.long_runs(TINY_NET, replace(TINY_TRAIN, epochs=2), lrs=(0.03, 0.3),
+                                seeds=(0, 1), checkpoints=(1,))
+    c = saturation.compare(runs)
+    assert c.epochs == 2 and c.lrs == (0.03, 0.3) and c.num_seeds == 2
+    for a in saturation.LONG_UNITS:
+        rs = [runs[(a, c.best[a], s)] for s in (0, 1)]
+        assert c.test_acc[a] == saturation.mean_and_error([r.test_acc for r in rs])
+        assert [e for e, *_ in c.curve[a]] == [1, 2]
+        assert c.curve[a][-1][1:] == pytest.approx(c.test_acc[a])
+        assert rs[0].epochs_recorded.tolist() == [0, 2]
+    assert c.difference[0] == pytest.approx(c.test_acc["relu"][0] - c.test_acc["softplus"][0])
+    assert c.comparable == all(c.train_acc[a][0] >= saturation.TRAINED
+                               for a in saturation.LONG_UNITS)
+    assert (c.relu_as_good is None) == (not c.comparable)
+
+
 def test_findings_and_tables_are_read_off_the_runs():
     from hiddenunits.book.tables import activations as tables
 
@@ -135,16 +242,25 @@ def test_findings_and_tables_are_read_off_the_runs():
     assert f.sigmoid_worst == (max(acc[("sigmoid", i)] for i in saturation.INITS)
                                < min(acc[(a, i)] for a in ("tanh", "relu")
                                      for i in saturation.INITS))
-    onsets = saturation.onset_epochs(np.mean([r.saturated for r in tuned[("tanh",
-                                                                         "standard")]], 0))
+    th = tuned[("tanh", "standard")]
+    onsets = saturation.onset_epochs(np.mean([r.saturated for r in th], 0))
     assert f.tanh_onsets == onsets
-    for comparable, good in zip(f.comparable, f.relu_as_good, strict=True):
-        assert (good is None) == (not comparable)
-    for table in (tables.learning_rate_table, tables.glorot_summary_table,
-                  tables.glorot_comparison_table):
+    assert f.tanh_onsets_by_seed == tuple(saturation.onset_epochs(r.saturated) for r in th)
+    assert len(f.tanh_peak_saturated) == 2
+    dead = [x for i in saturation.INITS for r in tuned[("relu", i)] for x in r.final_dead]
+    assert f.relu_dead_range == (min(dead), max(dead))
+    long = saturation.long_runs(TINY_NET, replace(TINY_TRAIN, epochs=2), lrs=(0.03, 0.3),
+                                seeds=(0, 1), checkpoints=(1,))
+    for table in (tables.learning_rate_table, tables.glorot_summary_table):
         headers, rows = table(runs)
         assert rows and all(len(r) == len(headers) for r in rows)
-    assert len(tables.glorot_comparison_table(runs)[1]) == 7
+    headers, rows = tables.glorot_comparison_table(runs, saturation.compare(long))
+    assert len(rows) == 7 and all(len(r) == len(headers) for r in rows)
+    ctl = saturation.controls(TINY_NET, TINY_TRAIN, lrs=(0.03, 0.3), seeds=(0, 1),
+                              arms=saturation.CONTROLS[:1])
+    out = saturation.outcomes(runs, ctl)
+    headers, rows = tables.control_table(out)
+    assert len(rows) == len(out) and all(len(r) == len(headers) for r in rows)
 
 
 def test_onset_epochs():
@@ -156,7 +272,7 @@ def test_onset_epochs():
 
 def test_bad_input_raises():
     with pytest.raises(ValueError, match="activation"):
-        saturation.RunSpec(replace(TINY_NET, activation="gelu"), 0.1, 0)
+        saturation.RunSpec(replace(TINY_NET, activation="elu"), 0.1, 0)
     with pytest.raises(ValueError, match="init"):
         saturation.RunSpec(replace(TINY_NET, init="he"), 0.1, 0)
     with pytest.raises(ValueError, match="depth"):
@@ -169,6 +285,14 @@ def test_bad_input_raises():
         saturation.RunSpec(TINY_NET, 0.0, 0)
     with pytest.raises(ValueError, match="seed"):
         saturation.RunSpec(TINY_NET, 0.1, -1)
+    with pytest.raises(ValueError, match="gain"):
+        saturation.RunSpec(TINY_NET, 0.1, 0, gain=0.0)
+    with pytest.raises(ValueError, match="shifted"):
+        saturation.RunSpec(TINY_NET, 0.1, 0, shifted=1)
+    with pytest.raises(ValueError, match="key"):
+        saturation.Arm("", "relu", "standard")
+    with pytest.raises(ValueError, match="activation"):
+        saturation.Arm("x", "elu", "standard")
     spec = saturation.RunSpec(TINY_NET, 0.1, 0)
     with pytest.raises(ValueError, match="RunSpec"):
         saturation.train_runs([])
@@ -181,10 +305,17 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="split_rng"):
         saturation.train_runs([spec], TINY_TRAIN, split_rng=1.5)
     with pytest.raises(ValueError, match="activation"):
-        saturation.relative_slope("elu", torch.zeros(3))
+        saturation.slope("elu", torch.zeros(3))
     with pytest.raises(ValueError, match="torch.Tensor"):
-        saturation.relative_slope("relu", np.zeros(3))
+        saturation.slope("relu", np.zeros(3))
     with pytest.raises(ValueError, match="sweep"):
         saturation.best_learning_rates({})
+    with pytest.raises(ValueError, match="controls"):
+        saturation.outcomes(saturation.sweep(TINY_NET, TINY_TRAIN, lrs=(0.03, 0.3),
+                                             seeds=(0, 1)), {})
+    with pytest.raises(ValueError, match="long_runs"):
+        saturation.compare({})
+    with pytest.raises(ValueError, match="by_rate"):
+        saturation.best_rate({})
     with pytest.raises(ValueError, match="two"):
         saturation.mean_and_error([1.0])

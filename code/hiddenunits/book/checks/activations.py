@@ -92,9 +92,14 @@ def check_affine_composition(weight: Callable = composed_weight,
 
 
 # --------------------------------------------------------------------------- universality
+UAT_FREQUENCIES = (4, 3)
+"""The target of the check is ``sin(a x) + cos(b x)`` with these (a, b)."""
+
+
 def _uat_target(x: np.ndarray) -> np.ndarray:
     """The continuous function approximated: neither odd nor even, not a polynomial."""
-    return np.sin(4 * x) + np.cos(3 * x)
+    a, b = UAT_FREQUENCIES
+    return np.sin(a * x) + np.cos(b * x)
 
 
 UAT_UNITS = 500
@@ -106,32 +111,39 @@ UAT_UNIVERSAL = {
     "GELU (not monotone)": lambda t: t * special.ndtr(t),
 }
 UAT_POLYNOMIAL = {"t^2": lambda t: t**2, "t^3": lambda t: t**3}
+UAT_NULL = {"1{t = 0} (a polynomial almost everywhere)":
+            lambda t: (t == 0).astype(np.float64)}
+"""Not a polynomial, but equal to the polynomial 0 almost everywhere: not universal."""
 UAT_TOLERANCE = 0.1
 
 
 @lru_cache(maxsize=16)
 def _uat_error(name: str, bias: bool) -> float:
     """The error of one activation of the check (the variants reuse the true run's fits)."""
-    phi = {**UAT_UNIVERSAL, **UAT_POLYNOMIAL}[name]
+    phi = {**UAT_UNIVERSAL, **UAT_POLYNOMIAL, **UAT_NULL}[name]
     return act.random_feature_error(phi, _uat_target, UAT_UNITS, bias=bias)
 
 
 @claim("thm-universal-approximation",
        statement="one hidden layer with a locally bounded, piecewise continuous phi and "
                  "biases approximates every continuous function on compacta uniformly iff "
-                 "phi is not a polynomial",
+                 "phi is not almost everywhere equal to a polynomial",
        math=r"sums $\sum_j a_j \phi(w_j^\top x + b_j)$ are dense in $C(K)$ for every "
-            r"compact $K$ if and only if $\phi$ is not a polynomial ($\phi$ locally "
-            r"bounded and piecewise continuous)",
+            r"compact $K$ if and only if $\phi$ is not almost everywhere equal to a "
+            r"polynomial ($\phi$ locally bounded and piecewise continuous)",
        method="numeric", tolerance=UAT_TOLERANCE,
        variants=[variant("every nonlinear phi will do, polynomials included",
                          universal=(*UAT_UNIVERSAL, *UAT_POLYNOMIAL), not_universal=()),
+                 variant("it suffices that phi is not a polynomial (almost everywhere "
+                         "not needed)", universal=(*UAT_UNIVERSAL, *UAT_NULL),
+                         not_universal=tuple(UAT_POLYNOMIAL)),
                  variant("phi must be continuous (the step function is not universal)",
                          universal=tuple(k for k in UAT_UNIVERSAL if "step" not in k),
-                         not_universal=(*UAT_POLYNOMIAL, "Heaviside step (discontinuous)")),
+                         not_universal=(*UAT_POLYNOMIAL, *UAT_NULL,
+                                        "Heaviside step (discontinuous)")),
                  variant("the biases b_j are not needed", bias=False)])
 def check_universal_approximation(universal: Sequence[str] = tuple(UAT_UNIVERSAL),
-                                  not_universal: Sequence[str] = tuple(UAT_POLYNOMIAL),
+                                  not_universal: Sequence[str] = (*UAT_POLYNOMIAL, *UAT_NULL),
                                   bias: bool = True) -> float:
     """Largest sup-norm error on [-1, 1] of the claimed universal activations, or 1 for a
     claimed non-universal one that approximates the target within the tolerance.
@@ -144,9 +156,14 @@ def check_universal_approximation(universal: Sequence[str] = tuple(UAT_UNIVERSAL
     largest gap between neighbouring steps times |f'|), to an error near 0.05, and 0.1
     leaves a factor of 2.  A polynomial phi of degree d only ever gives polynomials of
     degree at most d (the proof of the "only if" half): t^2 and t^3 stay near 1.6 and
-    0.95 whatever the width.  Without biases the sums are odd plus constant (sigmoid,
-    GELU), lie in span{relu(x), relu(-x), 1} (ReLU), or are constant on each side of 0
-    (step), and the error stays above 1.
+    0.95 whatever the width.  The indicator ``1{t = 0}`` is not a polynomial but equals
+    the polynomial 0 almost everywhere: on the grid every unit outputs 0 (no
+    ``w_j x + b_j`` is exactly 0 there for these random weights), so only the constant
+    remains and the error stays near the target's largest deviation from its mean.
+    Without biases the sums are an odd function plus a constant (sigmoid), a linear
+    function plus an even one (GELU: ``GELU(wx) = wx/2`` plus an even function of x, so
+    the only odd part is linear), lie in ``span{relu(x), relu(-x), 1}`` (ReLU), or are
+    constant on each side of 0 (step), and the error stays above 1.
     """
     errors = {k: _uat_error(k, bias) for k in (*universal, *not_universal)}
     worst = max((errors[k] for k in universal), default=0.0)
@@ -674,9 +691,9 @@ def _widest_measured() -> float:
        statement="|w| sigma'(wh + b) >= 1 needs |w| >= 4 and h in an interval of length "
                  "(4/|w|) arccosh(sqrt|w|/2) ~ 2 ln|w|/|w|, largest (l*) at |w| = w*",
        math=r"$\lvert w\rvert\sigma'(wh + b) \ge 1$ needs $\lvert w\rvert \ge 4$ and $h$ in an "
-            r"interval of length $\ell(w) = \frac{4}{\lvert w\rvert}"
+            r"interval of length $\omega(w) = \frac{4}{\lvert w\rvert}"
             r"\operatorname{arccosh}(\sqrt{\lvert w\rvert}/2) \sim 2\ln\lvert w\rvert/"
-            r"\lvert w\rvert$, largest at $\lvert w\rvert = w^*$",
+            r"\lvert w\rvert$, largest at $\lvert w\rvert = a^*$",
        method="numeric", tolerance=1e-12,
        variants=[variant("length (4/|w|) arccosh(|w|/4) (the square root dropped)",
                          length=lambda w: (4 / abs(w) * math.acosh(abs(w) / 4)

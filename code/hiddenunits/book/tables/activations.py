@@ -1,7 +1,7 @@
 """Tables of chapter 2, "Designing hidden units": MyST rows from the science's numbers.
 
-Each ``*_table`` function returns ``(headers, rows)`` of strings with MyST markup;
-:func:`show` displays one with a caption and a label that ``{numref}`` can cite.
+Each ``*_table`` function returns ``(headers, rows)`` of strings with MyST markup; the
+chapter displays them with :func:`hiddenunits.book.notebook.show_table`.
 """
 
 from __future__ import annotations
@@ -15,29 +15,9 @@ from hiddenunits import activations as act
 from hiddenunits import conditioning as cond
 from hiddenunits import gradient_flow as gf
 from hiddenunits import saturation as sat
-from hiddenunits.book.notebook import markdown_table, math_number
+from hiddenunits.book.notebook import math_number
 
 Table = tuple[list[str], list[list[str]]]
-
-
-def captioned_table(headers: Sequence[str], rows: Sequence[Sequence[object]], caption: str,
-                    name: str) -> str:
-    """A MyST ``{table}`` directive holding a pipe table, with a caption and a label.
-
-    Cell outputs are rendered as MyST, so ``{numref}`` can refer to ``name``
-    (which must start with ``tab-``).
-    """
-    if not isinstance(name, str) or not name.startswith("tab-"):
-        raise ValueError(f"table labels start with 'tab-', got {name!r}")
-    return f"```{{table}} {caption}\n:name: {name}\n\n{markdown_table(headers, rows)}\n```"
-
-
-def show(headers: Sequence[str], rows: Sequence[Sequence[object]], caption: str,
-         name: str) -> None:
-    """Display :func:`captioned_table` in a chapter."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(captioned_table(headers, rows, caption, name)))
 
 
 ONE_SIGNED_UNITS = ("sigmoid", "relu", "softplus", "tanh")
@@ -98,7 +78,7 @@ def gaussian_table(names: Sequence[str] = act.NAMES) -> Table:
     """Moments under a standard normal input and the size of the saturated region."""
     headers = (["$\\phi$", "$\\mathbb{E}\\,\\phi(Z)$", "$\\mathbb{E}\\,\\phi(Z)^2$",
                 "$\\mathbb{E}\\,\\phi'(Z)^2$"]
-               + [f"saturated, $s = {s:g}$" for s in act.SATURATION_SCALES])
+               + [f"saturated, $\\tau = {s:g}$" for s in act.SATURATION_SCALES])
     rows = []
     for name in names:
         p = act.activation_properties(name, with_cost=False)
@@ -112,9 +92,9 @@ def gain_table(names: Sequence[str] = act.NAMES, inits: Sequence[str] = ("standa
                ) -> Table:
     """Per activation and init: the mean gain chi = g^2 E[phi'(z)^2] over the layers, the
     decades by which ||delta|| and the spread of h decay (measured, and predicted from the
-    gains), and the top layer's relative spread."""
+    gains), and the top layer's input-dependent spread."""
     headers = ["$\\phi$", "init", "mean $\\chi_\\ell$", "$\\delta$: measured (predicted)",
-               "spread: measured (predicted)", "relative spread, top"]
+               "spread: measured (predicted)", "spread, top"]
     rows = []
     for init in inits:
         for name in names:
@@ -123,7 +103,7 @@ def gain_table(names: Sequence[str] = act.NAMES, inits: Sequence[str] = ("standa
             rows.append([act.LABELS[name], init, _m(float(p.gain.mean()), ".3f"),
                          f"{_m(dm, '.2f')} ({_m(dp, '.2f')})",
                          f"{_m(sm, '.2f')} ({_m(spr, '.2f')})",
-                         _m(float(p.spread[-1] / p.rms[-1]))])
+                         _m(float(p.spread[-1]))])
     return headers, rows
 
 
@@ -152,7 +132,8 @@ def learning_rate_table(runs: dict[sat.SweepKey, sat.RunRecord]) -> Table:
 
 def glorot_summary_table(runs: dict[sat.SweepKey, sat.RunRecord]) -> Table:
     """One row per (unit, init) at its chosen rate: final loss and test accuracy (mean and
-    standard error over the seeds), and the top hidden layer's slope and dead units."""
+    standard error over the seeds), the top hidden layer's mean relative slope (monitored
+    digits), and the fraction of dead units (on every training digit) of the worst layer."""
     headers = ["units", "init", "$\\eta$", "final loss", "test accuracy",
                "top layer: mean $\\phi'/\\sup\\phi'$", "dead units, worst layer"]
     rows = []
@@ -160,7 +141,7 @@ def glorot_summary_table(runs: dict[sat.SweepKey, sat.RunRecord]) -> Table:
         loss = sat.mean_and_error([r.final_loss for r in rs])
         acc = sat.mean_and_error([r.test_acc for r in rs])
         slope = float(np.mean([r.slope[-1, -1] for r in rs]))
-        dead = float(np.mean([r.dead[-1].max() for r in rs]))
+        dead = float(np.mean([r.final_dead.max() for r in rs]))
         rows.append([act.LABELS[a], i, _m(rs[0].lr, "g"), _pm(loss, ".2f"), _pm(acc),
                      _m(slope, ".2f"), _m(dead, ".2f")])
     return headers, rows
@@ -170,9 +151,29 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def glorot_comparison_table(runs: dict[sat.SweepKey, sat.RunRecord]) -> Table:
-    """Published findings next to our measurements (:func:`hiddenunits.saturation.findings`),
-    with the verdicts of its fixed numeric criteria."""
+def control_table(outcomes: Sequence[sat.Outcome]) -> Table:
+    """One row per arm (:func:`hiddenunits.saturation.outcomes`): the unit, its
+    initialisation and weight factor, ``phi(0)``, the gain and the top layer's
+    input-dependent spread at initialisation, the chosen rate, and the final training and
+    test accuracy there (mean and standard error over the seeds)."""
+    headers = ["units", "init", "$\\phi(0)$", "$\\chi$ at init", "spread, top, at init",
+               "$\\eta$", "training accuracy", "test accuracy"]
+    rows = []
+    for o in outcomes:
+        a = o.arm
+        unit = act.LABELS[a.activation] + (" $- \\phi(0)$" if a.shifted else "")
+        init = a.init + (f" $\\times {a.gain:g}$" if a.gain != 1.0 else "")
+        rows.append([unit, init, _m(o.value_at_0, ".2f"), _m(o.chi, ".3f"),
+                     _m(o.spread_top), _m(o.lr, "g"), _pm(o.train_acc, ".2f"),
+                     _pm(o.test_acc, ".2f")])
+    return headers, rows
+
+
+def glorot_comparison_table(runs: dict[sat.SweepKey, sat.RunRecord],
+                            comparison: sat.Comparison) -> Table:
+    """Published findings next to our measurements (:func:`hiddenunits.saturation.findings`
+    on the sweep, :func:`hiddenunits.saturation.compare` on the long runs of the
+    rectifier-versus-softplus row), with the verdicts of fixed numeric criteria."""
     f = sat.findings(runs)
     gb, gbb = "{cite:p}`glorot2010understanding`", "{cite:p}`glorot2011deep`"
     start = f.sigmoid_top[0][0]
@@ -186,19 +187,30 @@ def glorot_comparison_table(runs: dict[sat.SweepKey, sat.RunRecord]) -> Table:
                    if moved and f.sigmoid_top_saturated < 0.5 else _yes(moved))
     (ts, tse), (tx, txe) = f.tanh_loss
     acc = f.accuracy
-    onsets = ", ".join("never" if e is None else str(e) for e in f.tanh_onsets)
-    first = [k + 1 for k, e in enumerate(f.tanh_onsets)
-             if e is not None and e == min(x for x in f.tanh_onsets if x is not None)]
-    tanh_verdict = ("yes" if f.tanh_bottom_first else
-                    "no: layer" + ("s " if len(first) > 1 else " ")
-                    + ", ".join(map(str, first)) + " first")
-    relu_cells, relu_verdicts = [], []
-    for i, comparable, good in zip(sat.INITS, f.comparable, f.relu_as_good, strict=True):
-        relu_cells.append(f"{i}: ReLU {_pm(acc[('relu', i)])}, softplus "
-                          f"{_pm(acc[('softplus', i)])} (training accuracy "
-                          f"{_m(f.train_accuracy[('relu', i)], '.2f')} and "
-                          f"{_m(f.train_accuracy[('softplus', i)], '.2f')})")
-        relu_verdicts.append(f"{i}: " + ("not comparable" if not comparable else _yes(good)))
+    th_lr = sat.best_learning_rates(runs)[("tanh", "standard")]
+    others = [x for lr, x in zip(f.lrs, f.tanh_peak_saturated, strict=True) if lr != th_lr]
+    onsets = "; ".join(", ".join("never" if e is None else str(e) for e in seed)
+                       for seed in f.tanh_onsets_by_seed)
+    final = f.tanh_final_saturated
+    if f.tanh_bottom_first:
+        tanh_verdict = "yes"
+    elif f.tanh_onsets[0] is not None and f.tanh_onsets[0] == max(
+            e for e in f.tanh_onsets if e is not None) and final[0] == min(final):
+        tanh_verdict = ("no: layer 1 starts last and ends least saturated; the layers "
+                        "above start within one epoch of each other"
+                        if max(x for x in f.tanh_onsets[1:] if x is not None)
+                        - min(x for x in f.tanh_onsets[1:] if x is not None) <= 1
+                        else "no: layer 1 starts last and ends least saturated")
+    else:
+        tanh_verdict = "no"
+    sig_best = max(acc[("sigmoid", i)][0] for i in sat.INITS)
+    c = comparison
+    relu_cell = (f"after {c.epochs} epochs, {sat.LONG_INIT} init, each unit at its best "
+                 f"$\\eta$ of {{{', '.join(f'{lr:g}' for lr in c.lrs)}}}, {c.num_seeds} "
+                 f"seeds: test accuracy ReLU {_pm(c.test_acc['relu'])}, softplus "
+                 f"{_pm(c.test_acc['softplus'])} (training accuracy "
+                 f"{_m(c.train_acc['relu'][0], '.2f')} and "
+                 f"{_m(c.train_acc['softplus'][0], '.2f')})")
     rows = [
         ["Sigmoid, standard init: the top hidden layer is driven towards 0 early in training "
          f"while the layers below stay near 0.5 {gb}",
@@ -215,23 +227,26 @@ def glorot_comparison_table(runs: dict[sat.SweepKey, sat.RunRecord]) -> Table:
          + "; ".join(f"{i} {_pm(acc[('sigmoid', i)])}" for i in sat.INITS)
          + " (chance is $0.1$); tanh and ReLU: at least "
          + _m(min(acc[(a, i)][0] for a in ('tanh', 'relu') for i in sat.INITS), ".3f"),
-         _yes(f.sigmoid_worst)],
+         ("yes, in the extreme: ours do not leave chance" if f.sigmoid_worst
+          and sig_best < 0.15 else _yes(f.sigmoid_worst))],
         ["Tanh, standard init: saturation starts in the first hidden layer and propagates "
          f"upwards during training {gb}",
-         f"epoch at which each layer (1 to top) first has more than "
-         f"{_m(100 * sat.ONSET, 'g')} % saturated slopes: {onsets}; final fractions "
-         + ", ".join(_m(x, ".2f") for x in f.tanh_final_saturated), tanh_verdict],
+         f"at $\\eta = {th_lr:g}$, per seed, the epoch at which each layer (1 to top) first "
+         f"has more than {_m(100 * sat.ONSET, 'g')} % saturated slopes: {onsets}; final "
+         "fractions (mean over the seeds) " + ", ".join(_m(x, ".2f") for x in final)
+         + ("; at the other rates no layer exceeds " + _m(max(others), ".2f")
+            if others else ""), tanh_verdict],
         [f"Normalised initialisation makes tanh networks train faster and better {gb}",
          f"tuned final loss standard {_pm((ts, tse))}, Xavier {_pm((tx, txe))}; test "
          f"accuracy {_pm(acc[('tanh', 'standard')])} and {_pm(acc[('tanh', 'xavier')])}",
          _yes(f.xavier_helps_tanh)],
         ["Rectifier networks reach solutions as good as or better than softplus networks, "
-         f"despite the hard zero {gbb}", "tuned test accuracy; " + "; ".join(relu_cells),
-         "; ".join(relu_verdicts)],
+         f"despite the hard zero {gbb}", relu_cell,
+         "not comparable" if not c.comparable else _yes(bool(c.relu_as_good))],
         [f"Rectifier hidden layers are sparse, with exact zeros {gbb}",
-         f"fraction of exact zeros per ReLU layer after training: "
+         f"fraction of exact zeros per ReLU layer after training (monitored digits): "
          f"{_m(f.relu_zero_range[0], '.2f')} to {_m(f.relu_zero_range[1], '.2f')}; dead "
-         f"units (zero on every training example): {_m(f.relu_dead_range[0], '.2f')} to "
+         f"units (zero on every training digit): {_m(f.relu_dead_range[0], '.2f')} to "
          f"{_m(f.relu_dead_range[1], '.2f')}", _yes(f.relu_sparse)],
     ]
     return ["published finding", "our measurement (digits, small scale)", "reproduced?"], rows
