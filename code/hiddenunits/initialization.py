@@ -37,7 +37,7 @@ DEEP_NET = nets.MLPConfig(depth=29, width=64, activation="relu", init="he", bias
 """The chapter's deep network: 29 hidden layers of 64 units, i.e. 30 weight layers, like
 He et al.'s 30-layer model (their depth counts weight layers)."""
 
-DEEP_TRAIN = nets.TrainConfig(epochs=10, batch_size=32, lr=0.001, momentum=0.9, seed=0)
+DEEP_TRAIN = nets.TrainConfig(epochs=5, batch_size=32, lr=0.001, momentum=0.9, seed=0)
 """How the deep network is trained: SGD with momentum on the standardised digits."""
 
 N_PROBE = 256

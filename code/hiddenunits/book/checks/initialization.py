@@ -686,8 +686,9 @@ def length_factor_samples(rng: int = 7) -> tuple[tuple[int, np.ndarray], ...]:
     """(n, factors (nets, depth)) of ||h_l||^2 / ||h_(l-1)||^2 in simulated nets (read-only).
 
     ``LENGTH_NETS`` zero-bias ReLU nets with N(0, 2/n) weights for each width of
-    ``LENGTH_WIDTHS``, ``LENGTH_DEPTH`` layers (:func:`~hiddenunits.initialization.
-    relu_log_lengths`); a factor after a layer with no active unit is NaN.
+    ``LENGTH_WIDTHS``, ``LENGTH_DEPTH`` layers
+    (:func:`~hiddenunits.initialization.relu_log_lengths`); a factor after a layer with no
+    active unit is NaN.
     """
     out = []
     for n in LENGTH_WIDTHS:
@@ -766,10 +767,10 @@ def check_log_length(mean_log: Callable = lambda n: -5 / (2 * n),
     """Largest of n |E log R - mean_log(n)| and n |Var log R - var_log(n)| at n = 2^20.
 
     The log moments are computed exactly from the law of R, as binomial mixtures of the
-    digamma and trigamma functions (:func:`~hiddenunits.initialization.
-    length_factor_log_moments`); the tolerance covers the O(1/n^2) terms.  E R = 1 and
-    Var R = ``var_factor(n)`` are checked exactly, in rationals, for every n <= 64 (the
-    error is infinite if they fail).
+    digamma and trigamma functions
+    (:func:`~hiddenunits.initialization.length_factor_log_moments`); the tolerance covers
+    the O(1/n^2) terms.  E R = 1 and Var R = ``var_factor(n)`` are checked exactly, in
+    rationals, for every n <= 64 (the error is infinite if they fail).
     """
     for n in range(1, 65):
         mean, var = ini.length_factor_moments(n)
@@ -827,7 +828,7 @@ def exact_product_moments(n: int, depth: int) -> tuple[tuple[Fraction, Fraction]
     With the three-point law (see above) W_l = sqrt(3/n) V_l, V_l with entries in
     {-1, 0, 1} of multiplicities 1, 4, 1; B_L = P_L P_L^T = W_L B_(L-1) W_L^T has the
     traces of A_L = P_L^T P_L.  The law of the integer matrix V_L ... V_1 (V ... V)^T is
-    carried as a finite distribution, reduced by :func:`_canonical`.
+    carried as a finite distribution, reduced by ``_canonical``.
     """
     if 6 ** (n * n * depth) >= 2 ** 62:  # the multiplicities are int64
         raise ValueError(f"n = {n}, depth = {depth}: too many configurations")
