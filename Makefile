@@ -1,4 +1,7 @@
 # Hidden Units: set-up, book builds and tests. Every target installs what it needs.
+# bash with pipefail: a failing command in a pipeline fails its recipe
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -43,7 +46,7 @@ $(STAMP): requirements.lock pyproject.toml
 	    --index-url "$(TORCH_INDEX)"; fi
 	@echo "== Set-up: installing $$(grep -c == requirements.lock) pinned packages"
 	$(PY) -m pip install --disable-pip-version-check --progress-bar on -r requirements.lock \
-	  | grep -v '^Requirement already satisfied' || true
+	  | { grep -v '^Requirement already satisfied' || true; }
 	@$(PY) -c "import torch, sphinx, myst_nb" || { echo "set-up failed (see above)"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@echo "== Set-up done"

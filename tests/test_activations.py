@@ -72,6 +72,85 @@ def test_gaussian_moments_against_adaptive_quadrature(name):
                                                                       abs=1e-13)
 
 
+@pytest.mark.parametrize("name", A.NAMES)
+def test_gaussian_slope_moments_against_adaptive_quadrature(name):
+    for power, scale in ((2, 1.0), (1, 1.0), (2, 0.5)):
+        def integrand(z, power=power, scale=scale):
+            return (A.dphi(name, scale * z) ** power * math.exp(-0.5 * z * z)
+                    / math.sqrt(2 * math.pi))
+
+        ref = sum(integrate.quad(integrand, a, b, epsabs=1e-14, epsrel=1e-13)[0]
+                  for a, b in ((-np.inf, 0.0), (0.0, np.inf)))
+        assert A.gaussian_slope_moment(name, power, scale) == pytest.approx(
+            ref, rel=1e-11, abs=1e-13)
+
+
+def test_gaussian_slope_moment_closed_forms():
+    assert A.gaussian_slope_moment("relu") == pytest.approx(0.5, abs=1e-15)
+    assert A.gaussian_slope_moment("relu", scale=3.0) == pytest.approx(0.5, abs=1e-15)
+    assert A.gaussian_slope_moment("leaky_relu") == pytest.approx(
+        (1 + A.LEAKY_SLOPE**2) / 2, abs=1e-15)
+    # softplus' = sigma, so E[softplus'(Z)^2] = E[sigma(Z)^2] = E[sigma(Z)^2]
+    assert A.gaussian_slope_moment("softplus") == pytest.approx(
+        A.gaussian_moment("sigmoid", 2), rel=1e-13)
+
+
+def test_saturated_sets_closed_forms():
+    # sigma' = 1/(4 cosh^2(t/2)) < 0.01/4 iff cosh(t/2) > 10
+    edge = 2 * math.acosh(10.0)
+    (a, b), (c, d) = A.saturated_set("sigmoid")
+    assert (a, d) == (-math.inf, math.inf)
+    assert (b, c) == pytest.approx((-edge, edge), abs=1e-12)
+    (a, b), (c, d) = A.saturated_set("tanh")  # 1 - tanh^2 < 0.01
+    assert c == pytest.approx(math.atanh(math.sqrt(0.99)), abs=1e-12)
+    ((a, b),) = A.saturated_set("softplus")  # sigma(t) < 0.01
+    assert a == -math.inf and b == pytest.approx(math.log(0.01 / 0.99), abs=1e-12)
+    ((a, b),) = A.saturated_set("relu")
+    assert a == -math.inf and abs(b) < 1e-12
+    assert A.saturated_set("leaky_relu") == ()  # slope exactly 1 % of its maximum
+    assert A.saturated_probability("relu", 3.0) == pytest.approx(0.5, abs=1e-12)
+    assert A.saturated_probability("sigmoid", 2.0) == pytest.approx(
+        2 * special.ndtr(-edge / 2), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "elu"])
+def test_saturated_probability_against_monte_carlo(name):
+    # P is a mean of indicators: binomial error bar sqrt(p(1-p)/N) <= 0.5/sqrt(N) = 1e-3;
+    # 5 sigma of that is 5e-3
+    rng = np.random.default_rng(7)
+    z = 2.0 * rng.normal(size=250_000)
+    sup = A.activation_properties(name, with_cost=False)
+    level = 0.01 * max(sup.max_derivative, -sup.min_derivative)
+    mc = np.mean(np.abs(A.dphi(name, z)) < level)
+    assert A.saturated_probability(name, 2.0) == pytest.approx(mc, abs=5e-3)
+
+
+def test_properties_include_moments_and_saturation():
+    p = A.activation_properties("softplus", with_cost=False)
+    assert p.value_at_0 == pytest.approx(math.log(2))
+    assert p.second_moment == pytest.approx(A.gaussian_moment("softplus", 2))
+    assert p.slope_second_moment == pytest.approx(A.gaussian_slope_moment("softplus"))
+    assert p.saturated_fractions == tuple(A.saturated_probability("softplus", s)
+                                          for s in A.SATURATION_SCALES)
+
+
+def test_random_feature_error():
+    target = np.cos
+    # a target in the span of the features (the constant column) is fitted to round-off
+    assert A.random_feature_error(np.tanh, lambda x: np.full_like(x, 3.0), 5) < 1e-9
+    # a quadratic activation spans the polynomials of degree <= 2: the error equals that
+    # of the least-squares quadratic on the same points, computed independently
+    err = A.random_feature_error(np.square, target, 40)
+    x, xe = np.linspace(-1, 1, 1001), np.linspace(-1, 1, 3001)
+    coef = np.polynomial.polynomial.polyfit(x, target(x), 2)
+    ref = np.max(np.abs(np.polynomial.polynomial.polyval(xe, coef) - target(xe)))
+    assert err == pytest.approx(ref, rel=1e-6)
+    # universality: the error of the step function falls with the number of units
+    step = lambda t: (t > 0).astype(float)  # noqa: E731
+    assert (A.random_feature_error(step, target, 400)
+            < A.random_feature_error(step, target, 50) / 3)
+
+
 def test_gaussian_moment_refuses_where_the_quadrature_is_not_accurate():
     with pytest.raises(ValueError, match="did not converge"):
         A.gaussian_moment("tanh", 2, 3.0)
@@ -182,3 +261,13 @@ def test_bad_input_raises():
         A.forward_backward_cost("relu", rng=-1)
     with pytest.raises(ValueError, match="with_cost"):
         A.activation_properties("relu", with_cost="no")
+    with pytest.raises(ValueError, match="power"):
+        A.gaussian_slope_moment("relu", power=0)
+    with pytest.raises(ValueError, match="threshold"):
+        A.saturated_set("relu", threshold=1.5)
+    with pytest.raises(ValueError, match="scale"):
+        A.saturated_probability("relu", scale=0.0)
+    with pytest.raises(ValueError, match="callable"):
+        A.random_feature_error(np.tanh, 3.0, 10)
+    with pytest.raises(ValueError, match="num_units"):
+        A.random_feature_error(np.tanh, np.cos, 0)

@@ -30,6 +30,28 @@ def test_tied_net_chain_equals_brute_force_for_a_random_top(depth):
                                bn.tied_net_marginal_bruteforce(model, depth, top), atol=1e-14)
 
 
+def test_joint_of_all_layers_and_gibbs_chain_law():
+    model, _ = bn.tiny_problem(bn.TinyProblem(n_visible=2, n_hidden=3, scale=1.2, seed=1))
+    top = np.random.default_rng(0).dirichlet(np.ones(8))
+    joint = bn.tied_net_joint(model, 3, top)
+    assert joint.shape == (4, 8, 4, 8)
+    assert joint.sum() == pytest.approx(1.0, abs=1e-14)
+    np.testing.assert_allclose(joint.sum(axis=(0, 1, 2)), top, atol=1e-15)
+    np.testing.assert_allclose(joint.sum(axis=(1, 2, 3)), bn.tied_net_marginal(model, 3, top),
+                               atol=1e-15)
+    start = np.array([0.1, 0.2, 0.3, 0.4])
+    law = bn.gibbs_chain_law(model, 3, start)
+    assert law.shape == (4, 8, 4, 8)
+    np.testing.assert_allclose(law.sum(axis=(1, 2, 3)), start, atol=1e-15)
+    up, down = bn.kernels(model)
+    np.testing.assert_allclose(law.sum(axis=(0, 1, 2)), start @ up @ down @ up, atol=1e-15)
+    # one transition written out: P(x_1 = h | x_0 = v) = prod_j sigma(c + W^T v)
+    V, H = R.all_states(2), R.all_states(3)
+    p = expit(V @ model.W + model.c)
+    cond = np.prod(np.where(H[None] == 1, p[:, None], 1 - p[:, None]), axis=2)
+    np.testing.assert_allclose(law.sum(axis=(2, 3)) / start[:, None], cond, atol=1e-14)
+
+
 def test_deep_net_converges_and_rate_is_second_eigenvalue():
     model, _ = bn.tiny_problem(bn.TinyProblem(n_visible=4, n_hidden=3, scale=1.0))
     p_v, _ = bn.rbm_marginals(model)
@@ -176,6 +198,10 @@ def test_bad_input():
         bn.tied_net_marginal(model, 2, np.ones(3) / 3)
     with pytest.raises(ValueError, match="depth"):
         bn.tied_net_marginal(model, -1, np.ones(16) / 16)
+    with pytest.raises(ValueError, match="too many units"):
+        bn.tied_net_joint(model, 6, np.ones(16) / 16)
+    with pytest.raises(ValueError, match="start"):
+        bn.gibbs_chain_law(model, 2, np.ones(8) / 8)
     with pytest.raises(ValueError, match="sum to 1"):
         bn.directed_posterior(np.ones(8), model)
     with pytest.raises(ValueError, match="at most"):

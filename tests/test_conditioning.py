@@ -178,10 +178,77 @@ def test_centring_map_turns_centred_into_raw_parameters():
     np.testing.assert_allclose(raw @ (C.centring_map(prob) @ u), centred @ u, atol=1e-12)
 
 
+def test_centred_coordinates_describe_the_same_objective():
+    # the penalty is carried through the centring map: same values, same minimum
+    prob = C.LogisticProblem(num_points=40)
+    f, g, a = prob.derivatives(), prob.derivatives(centred=True), C.centring_map(prob)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        u = rng.normal(size=3)
+        assert g(u)[0] == pytest.approx(f(a @ u)[0], rel=1e-14)
+    best = prob.minimum()
+    newton = C.newton_path(f, np.zeros(3), 30)
+    assert f(newton[-1])[0] == pytest.approx(best, rel=1e-14)
+    assert best <= min(f(t)[0] for t in newton) + 1e-15
+    # a penalty on the centred parameters would be another objective
+    design, (_, y) = prob.design(centred=True), prob.data()
+    other = C.logistic_derivatives(np.ones(3), design, y, prob.lam)[0]
+    assert other != pytest.approx(g(np.ones(3))[0], rel=1e-6)
+
+
+def test_smoothness_bounds_every_hessian():
+    prob = C.LogisticProblem(num_points=40)
+    rng = np.random.default_rng(0)
+    for centred in (False, True):
+        beta, fun = C.smoothness(prob, centred), prob.derivatives(centred)
+        worst = max(np.linalg.eigvalsh(fun(rng.normal(size=3) * 3)[2])[-1] for _ in range(20))
+        assert worst <= beta * (1 + 1e-12)
+
+
 def test_newton_iterations_do_not_depend_on_centring_and_gd_does():
     prob = C.LogisticProblem()
     assert C.newton_iterations(prob, False) == C.newton_iterations(prob, True)
     assert C.gd_iterations(prob, False) > 5 * C.gd_iterations(prob, True)
+    # the stopping rule holds at the returned count and not one step earlier
+    k = C.newton_iterations(prob, False)
+    path = C.newton_path(prob.derivatives(), np.zeros(3), k)
+    f = prob.derivatives()
+    assert f(path[k])[0] - prob.minimum() <= C.VALUE_TOL < f(path[k - 1])[0] - prob.minimum()
+
+
+def test_bias_eigenvalues_against_numpy():
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 5):
+        for mu in (np.zeros(n), rng.normal(size=n)):
+            s2 = float(rng.uniform(0.1, 3.0))
+            h = np.zeros((n + 1, n + 1))
+            h[:n, :n] = s2 * np.eye(n) + np.outer(mu, mu)
+            h[:n, n] = h[n, :n] = mu
+            h[n, n] = 1.0
+            ev = np.linalg.eigvalsh(h)
+            top, bottom = C.bias_eigenvalues(float(mu @ mu), s2)
+            assert (top, bottom) == pytest.approx((ev[-1], ev[0]), rel=1e-12)
+            assert C.bias_condition(float(mu @ mu), s2) == pytest.approx(ev[-1] / ev[0],
+                                                                          rel=1e-12)
+    assert C.bias_condition(0.0, 0.25) == pytest.approx(4.0)  # centred: max(s^2, 1/s^2)
+
+
+def test_layer_input_condition_with_a_bias_against_monte_carlo():
+    # reference: the empirical second moment of (h, 1) for sampled tanh units
+    rng = np.random.default_rng(0)
+    n, num = 20, 200_000
+    h = np.tanh(rng.normal(size=(num, n)))
+    x = np.hstack([h, np.ones((num, 1))])
+    empirical = C.condition_number(x.T @ x / num)
+    assert empirical == pytest.approx(C.layer_input_condition("tanh", n, bias=True),
+                                      rel=0.05)
+    assert C.layer_input_condition("tanh", n, bias=True) == pytest.approx(
+        1 / C.unit_output_moments("tanh")[1])
+    # centring removes the mean from every input, not from the bias
+    s = 1 / (1 + np.exp(-rng.normal(size=(num, n))))
+    s = np.hstack([s - 0.5, np.ones((num, 1))])
+    assert C.condition_number(s.T @ s / num) == pytest.approx(
+        C.layer_input_condition("sigmoid", n, bias=True, centred=True), rel=0.05)
 
 
 def test_sigmoid_square_loss_derivatives():
@@ -264,6 +331,12 @@ def test_bad_input_raises():
         C.newton_path(3, np.zeros(2), 2)
     with pytest.raises(ValueError, match="problem"):
         C.gd_iterations("p", False)
+    with pytest.raises(ValueError, match="centred"):
+        C.smoothness(C.LogisticProblem(), 1)
+    with pytest.raises(ValueError, match="variance"):
+        C.bias_condition(1.0, 0.0)
+    with pytest.raises(ValueError, match="bias"):
+        C.layer_input_condition("relu", 3, bias="yes")
     with pytest.raises(ValueError, match="problem"):
         C.centring_map(None)
     with pytest.raises(ValueError, match="finite"):

@@ -5,10 +5,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 from scipy.special import expit
 
 from hiddenunits import gradient_flow as G
-from hiddenunits.nets import MLPConfig
+from hiddenunits.data import digits
+from hiddenunits.nets import MLPConfig, hidden_outputs
 
 
 def test_autograd_deltas_follow_the_backprop_recursion():
@@ -77,14 +79,50 @@ def test_escape_curve_respects_the_bound():
     assert curves.shape == (2, 3) and tuple(curves[1]) == (ratio, bound, saturated)
 
 
-def test_layer_gradient_norms_shapes_and_sigmoid_decay():
-    config = MLPConfig(depth=4, width=16, activation="sigmoid", init="standard")
-    g = G.layer_gradient_norms(config, num_examples=32)
-    assert g.shape == (5,) and np.all(g > 0)
-    assert g[0] < g[-2]  # gradients shrink towards the input in a sigmoid net
-    assert not g.flags.writeable
-    tanh = G.layer_gradient_norms(replace(config, activation="tanh"), num_examples=32)
-    assert tanh[-2] / tanh[0] < g[-2] / g[0]
+def test_layer_profile_against_an_independent_computation():
+    # reference: per-example gradients by a loop over examples with autograd, float64
+    config = MLPConfig(depth=3, width=8, activation="tanh", init="standard")
+    p = G.layer_profile(config, num_examples=6, rng=2)
+    x, y = digits()
+    model = config.build(64, 10, rng=2).double()
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    deltas = [[] for _ in range(config.depth)]
+    for i in range(6):
+        zs, h = [], torch.as_tensor(x[i:i + 1], dtype=torch.float64)
+        for m in model:
+            h = m(h)
+            if isinstance(m, torch.nn.Linear) and len(zs) < config.depth:
+                zs.append(h)
+        grads = torch.autograd.grad(torch.nn.functional.cross_entropy(
+            h, torch.as_tensor(y[i:i + 1])), zs)
+        for k, g in enumerate(grads):
+            deltas[k].append(g.norm().item())
+    np.testing.assert_allclose(p.delta, np.sqrt(np.mean(np.square(deltas), axis=1)),
+                               rtol=1e-10)
+    with torch.no_grad():
+        hs = [h.numpy() for h in hidden_outputs(model, torch.as_tensor(x[:6],
+                                                                       dtype=torch.float64))]
+    np.testing.assert_allclose(p.spread, [np.sqrt(h.var(axis=0).mean()) for h in hs],
+                               rtol=1e-10)
+    np.testing.assert_allclose(p.rms, [np.sqrt(np.mean(h**2)) for h in hs], rtol=1e-10)
+    np.testing.assert_allclose(p.slope_sq, [np.mean((1 - h**2) ** 2) for h in hs], rtol=1e-10)
+    assert p.weight_grad.shape == (config.depth + 1,) and np.all(p.weight_grad > 0)
+    w = [m.weight.detach().numpy() for m in linears[1:config.depth]]
+    assert p.sigma_w2 == pytest.approx(config.width * np.mean([np.mean(a**2) for a in w]))
+    np.testing.assert_allclose(p.gain, p.sigma_w2 * p.slope_sq)
+    assert not p.delta.flags.writeable
+
+
+def test_layer_profile_decays_follow_the_gains_and_sigmoid_decays_fastest():
+    # the mean-field prediction is an approximation: within half a decade on these nets
+    config = MLPConfig(depth=6, width=64, activation="sigmoid", init="standard")
+    sig = G.layer_profile(config, num_examples=64)
+    tanh = G.layer_profile(replace(config, activation="tanh"), num_examples=64)
+    for p in (sig, tanh):
+        for measured, predicted in (p.delta_decay(), p.spread_decay()):
+            assert measured < 0 and abs(measured - predicted) < 0.5
+    assert sig.delta_decay()[0] < tanh.delta_decay()[0]
+    assert sig.sigma_w2 == pytest.approx(1 / 3, rel=0.1)  # U(-1/sqrt(n), 1/sqrt(n))
 
 
 def test_bad_input_raises():
@@ -113,10 +151,12 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="widen"):
         G.gain_window(5.0, lo=-0.1, hi=0.1)
     with pytest.raises(ValueError, match="num_examples"):
-        G.layer_gradient_norms(MLPConfig(), num_examples=0)
+        G.layer_profile(MLPConfig(depth=2), num_examples=1)
     with pytest.raises(ValueError, match="MLPConfig"):
-        G.layer_gradient_norms("relu")
+        G.layer_profile("relu")
     with pytest.raises(ValueError, match="activation"):
-        G.layer_gradient_norms(MLPConfig(activation="linear"))
+        G.layer_profile(MLPConfig(depth=2, activation="linear"))
+    with pytest.raises(ValueError, match="depth"):
+        G.layer_profile(MLPConfig(depth=1))
     with pytest.raises(ValueError, match="rng"):
-        G.layer_gradient_norms(MLPConfig(), rng=-2)
+        G.layer_profile(MLPConfig(depth=2), rng=-2)

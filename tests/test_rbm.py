@@ -89,6 +89,7 @@ def reference_train(data, config, seed):
     b, c = np.zeros(nv), np.zeros(nh)
     chains = np.zeros((bsz, nh))
     starts = list(range(0, n, bsz))
+    update, total = 0, config.epochs * len(starts)
     for _ in range(config.epochs):
         x = data[rng.permutation(n)] if config.shuffle else data
         noise = R._logistic_noise(rng, (len(starts), k, bsz, nv)).astype(float)
@@ -104,16 +105,19 @@ def reference_train(data, config, seed):
                 j = step if config.persistent else step + 1
                 if j < k:
                     h = (unif[t, j, :len(h)] < q).astype(float)
-            W += config.lr * (v0.T @ q0 / m - v.T @ q / len(v))
-            b += config.lr * (v0.mean(0) - v.mean(0))
-            c += config.lr * (q0.mean(0) - q.mean(0))
+            lr = config.lr * (1.0 - update / total) if config.lr_decay else config.lr
+            update += 1
+            W += lr * (v0.T @ q0 / m - v.T @ q / len(v))
+            b += lr * (v0.mean(0) - v.mean(0))
+            c += lr * (q0.mean(0) - q.mean(0))
             if config.persistent:
                 chains = h
     return W, b, c
 
 
 @pytest.mark.parametrize("kw", [dict(k=1), dict(k=3), dict(k=1, persistent=True),
-                                dict(k=2, persistent=True, shuffle=True)])
+                                dict(k=2, persistent=True, shuffle=True),
+                                dict(k=1, lr_decay=True, shuffle=True)])
 def test_fused_loop_matches_reference_loop(kw):
     rng = np.random.default_rng(4)
     data = (rng.random((47, 9)) < 0.4).astype(np.float32)  # last batch is partial
@@ -208,17 +212,206 @@ def test_rng_is_a_seed_or_a_generator():
     np.testing.assert_array_equal(m1.W, m2.W)
 
 
-def test_results_are_immutable_or_copies():
-    exp = R.DigitsRBMExperiment(n_hidden=3, epochs=1, eval_every=1)
-    runs = R.digits_runs(exp)
-    runs.pop("CD-1")
-    assert set(R.digits_runs(exp)) == {"CD-1", "CD-10", "PCD-1"}
-    res = R.digits_runs(exp)["CD-1"]
-    with pytest.raises(ValueError, match="read-only"):
-        res.rbm.W[0, 0] = 1.0
+def test_train_rbms_equals_train_rbm_for_each_rate():
+    rng = np.random.default_rng(1)
+    data = (rng.random((33, 7)) < 0.4).astype(np.float32)
+    cfg = R.CDConfig(n_hidden=4, batch_size=10, epochs=3, k=2, shuffle=True, lr_decay=True)
+    both = R.train_rbms(data, cfg, (0.05, 0.5), rng=3, eval_every=3)
+    for lr, res in zip((0.05, 0.5), both, strict=True):
+        one = R.train_rbm(data, R.CDConfig(**{**cfg.__dict__, "lr": lr}), rng=3, eval_every=3)
+        np.testing.assert_allclose(res.rbm.W, one.rbm.W, atol=1e-6)
+        np.testing.assert_allclose(res.log_likelihood, one.log_likelihood, atol=1e-5)
+    assert not np.allclose(both[0].rbm.W, both[1].rbm.W)
+
+
+def test_cd_comparison_small_and_its_choice():
+    exp = R.CDComparison(n_hidden=3, methods=("CD-1", "PCD-2"), lrs=(0.1, 1.0),
+                         seeds=(0, 1), epochs=1, batch_size=50)
+    out = R.cd_comparison(exp)
+    assert len(out) == 2 * 2 * 2
+    train, test = R.binarized_split()
+    assert train.shape == (1347, 64) and test.shape == (450, 64)
+    for o in out[:2]:
+        assert o.test_ll == pytest.approx(R.mean_log_likelihood(o.rbm, test), abs=1e-9)
+    best = R.cd_best("PCD-2", exp)
+    means = {lr: np.mean([o.train_ll for o in out if o.method == "PCD-2" and o.lr == lr])
+             for lr in exp.lrs}
+    assert best.lr == max(means, key=means.get)
+    assert len(best.outcomes) == 2 and best.test_ll[1] > 0
+    assert set(R.cd_grid("CD-1", exp)) == {0.1, 1.0}
+    with pytest.raises(ValueError, match="not in the comparison"):
+        R.cd_best("CD-10", exp)
     with pytest.raises(AttributeError):
-        res.epochs = (0,)
-    assert isinstance(res.log_likelihood, tuple)
+        out[0].lr = 3.0
+    with pytest.raises(ValueError, match="read-only"):
+        out[0].rbm.W[0, 0] = 1.0
+
+
+def test_method_names():
+    assert R.method_config("CD-1") == {"k": 1, "persistent": False}
+    assert R.method_config("PCD-10") == {"k": 10, "persistent": True}
+    for bad in ("CD-0", "cd-1", "PCD", 3):
+        with pytest.raises(ValueError, match="method must be"):
+            R.method_config(bad)
+
+
+def test_ais_estimates_log_z_and_weights_are_unbiased_in_mean():
+    """Monte Carlo: 2000 runs on a tiny RBM; the estimate lies within 4 standard errors of
+    the exact log Z (false alarm ~6e-5 if the error bar is right); the groups are
+    independent estimates of the same quantity."""
+    model = R.random_rbm(6, 4, 1.0, np.random.default_rng(2))
+    res = R.ais_log_partition(model, 30, 2000, np.random.default_rng(0),
+                              base_bias=np.full(6, -0.5))
+    exact = R.log_partition(model)
+    assert abs(res.log_z - exact) < 4 * res.standard_error
+    assert res.log_z_base == pytest.approx(4 * math.log(2) + 6 * math.log1p(math.exp(-0.5)))
+    groups = res.split(4)
+    assert len(groups) == 4 and all(g.log_weights.size == 500 for g in groups)
+    w = np.exp(res.log_weights - res.log_weights.max())
+    assert np.mean([g.log_z for g in groups]) <= res.log_z + 1e-12 or w.std() == 0
+    with pytest.raises(ValueError, match="read-only"):
+        res.log_weights[0] = 0.0
+
+
+def test_annealed_rbm_ends_and_base_rate_bias():
+    model = R.random_rbm(3, 2, 1.0, 0)
+    a = np.array([0.5, -1.0, 2.0])
+    end = R.annealed_rbm(model, 1.0, a)
+    np.testing.assert_array_equal(end.W, model.W)
+    np.testing.assert_array_equal(end.b, model.b)
+    start = R.annealed_rbm(model, 0.0, a)
+    assert np.all(start.W == 0) and np.all(start.c == 0)
+    np.testing.assert_array_equal(start.b, a)
+    v = np.array([[1, 0, 1], [1, 0, 0], [1, 1, 0]], dtype=float)
+    p = (v.sum(0) + 1) / 5
+    np.testing.assert_allclose(R.base_rate_bias(v), np.log(p / (1 - p)))
+
+
+def reference_gaussian_train(x, config, seed):
+    """A plain float64 loop consuming the same random numbers as ``train_gaussian_rbm``."""
+    rng = np.random.default_rng(seed)
+    n, nv = x.shape
+    s = config.s
+    W = rng.normal(0.0, config.init_scale, (nv, config.n_hidden))
+    b, c = x.mean(axis=0), np.zeros(config.n_hidden)
+    for _ in range(config.epochs):
+        perm = rng.permutation(n)
+        for start in range(0, n, config.batch_size):
+            v0 = x[perm[start:start + config.batch_size]]
+            x0 = v0 / s @ W + c
+            if config.hidden == "binary":
+                q0 = expit(x0)
+                h0 = (rng.random(q0.shape, dtype=np.float32) < q0).astype(float)
+            else:
+                q0 = np.maximum(0.0, x0)
+                eps = rng.standard_normal(q0.shape, dtype=np.float32)
+                h0 = np.maximum(0.0, x0 + np.sqrt(expit(x0)) * eps)
+            v1 = b + s * (h0 @ W.T)
+            x1 = v1 / s @ W + c
+            q1 = expit(x1) if config.hidden == "binary" else np.maximum(0.0, x1)
+            W = W + config.lr * ((v0 / s).T @ q0 - (v1 / s).T @ q1) / len(v0)
+            b = b + config.lr * ((v0 - v1) / s**2).mean(axis=0)
+            c = c + config.lr * (q0 - q1).mean(axis=0)
+    return W, b, c
+
+
+@pytest.mark.parametrize("hidden", ["binary", "nrelu"])
+def test_gaussian_training_matches_a_plain_loop_and_the_batched_trainer(hidden):
+    x = standardized_digits().x_train[:120].astype(float)
+    cfg = R.GBConfig(n_hidden=8, hidden=hidden, s=0.5, lr=0.002, batch_size=25, epochs=2,
+                     init_scale=0.1)
+    got = R.train_gaussian_rbm(x, cfg, rng=5)
+    W, b, c = reference_gaussian_train(x, cfg, 5)
+    # float32 arithmetic in the trainer: agreement to ~1e-5 of values ~0.1-1
+    np.testing.assert_allclose(got.W, W, atol=1e-4)
+    np.testing.assert_allclose(got.b, b, atol=1e-4)
+    np.testing.assert_allclose(got.c, c, atol=1e-4)
+    grid = R.train_gaussian_rbms(x, cfg, (0.0005, 0.002), (4, 5))
+    np.testing.assert_allclose(grid[1][1].W, got.W, atol=1e-6)
+    assert not np.allclose(grid[0][1].W, got.W)
+
+
+def test_diverging_gaussian_training_is_reported():
+    x = standardized_digits().x_train[:200].astype(float)
+    cfg = R.GBConfig(n_hidden=8, hidden="nrelu", s=0.1, lr=1.0, epochs=2)
+    assert R.train_gaussian_rbms(x, cfg, (1.0, 1e-6), (0,))[0][0] is None
+    with pytest.raises(FloatingPointError, match="diverged"):
+        R.train_gaussian_rbm(x, cfg, rng=0)
+
+
+def test_relative_reconstruction_error_is_measured_in_raw_pixels():
+    rng = np.random.default_rng(3)
+    model = R.GaussianRBM(rng.normal(0, 0.3, (4, 2)), np.zeros(4), np.zeros(2), 1.0)
+    raw_sd = np.array([0.5, 0.0, 2.0, 0.1])
+    x = rng.normal(0, 1, (30, 4))
+    recon = R.gb_v_mean_given_h(model, R.gb_hidden_mean(model, x, "nrelu"))
+    raw_err = ((recon - x) * raw_sd) ** 2
+    expected = raw_err.sum() / ((x * raw_sd) ** 2).sum()
+    assert R.gb_reconstruction_error(model, x, "nrelu", raw_sd) == pytest.approx(expected)
+    assert R.gb_reconstruction_error(model, x, "nrelu") == pytest.approx(
+        np.mean((recon - x) ** 2))
+    with pytest.raises(ValueError, match="pixel_scale"):
+        R.gb_reconstruction_error(model, x, "nrelu", np.zeros(4))
+
+
+def test_gb_experiment_small_and_its_choices():
+    exp = R.GBExperiment(n_hidden=4, epochs=1, scales=(1.0, 0.25), lrs=(5.0, 0.02, 0.001),
+                         seeds=(0, 1))
+    out = R.gb_experiment(exp)
+    data = R.gb_data()
+    assert len(data.x_fit) + len(data.x_val) == 1347 and len(data.x_test) == 450
+    for hidden in ("binary", "nrelu"):
+        for s in exp.scales:
+            best = R.gb_best(hidden, s, "recon", exp)
+            runs = [o for o in out if o.hidden == hidden and o.s == s]
+            unstable = {o.lr for o in runs if o.model is None}
+            stable = [o for o in runs if o.seed == 0 and o.lr not in unstable]
+            assert best.lr == min(stable, key=lambda o: o.val_recon).lr
+            assert {o.seed for o in best.outcomes} == {0, 1}
+            assert all(o.model is not None for o in best.outcomes)
+            mean, se = R.gb_summary(hidden, s, best.lr, "recon", exp)
+            assert mean == pytest.approx(best.test[0]) and se > 0
+    assert 0.5 < R.raw_pixel_readout_accuracy() <= 1.0
+
+
+def test_ssu_free_energy_and_rectified_gain():
+    model = R.GaussianRBM([[0.7, -0.2], [0.1, 0.4]], [0.3, -0.1], [0.2, -0.5], [0.8, 1.2])
+    v = np.random.default_rng(0).normal(0, 3, (6, 2))
+    x = R.gb_hidden_input(model, v)
+    n = np.arange(1, 400)
+    psi = np.logaddexp(0.0, x[..., None] - n + 0.5).sum(-1).sum(-1)  # copies summed out
+    quad = (((v - model.b) / model.s) ** 2).sum(1) / 2
+    np.testing.assert_allclose(R.gb_ssu_free_energy(model, v), quad - psi, rtol=1e-12)
+    # kappa against a scan of directions, in 2-D and 3-D
+    rng = np.random.default_rng(1)
+    t = np.linspace(0, 2 * np.pi, 20000, endpoint=False)
+    circle = np.stack([np.cos(t), np.sin(t)], 1)
+    for _ in range(5):
+        W = rng.normal(0, 1, (2, 3))
+        lo, hi = R.rectified_gain_bounds(W, rng=0)
+        scan = R.rectified_gain(W, circle).max()
+        assert lo == pytest.approx(scan, rel=1e-6)
+        assert hi == pytest.approx(np.linalg.norm(W, 2) ** 2) and lo <= hi + 1e-12
+        assert lo >= (W**2).sum(0).max() - 1e-12
+    W = rng.normal(0, 1, (3, 5))
+    sphere = rng.normal(0, 1, (200000, 3))
+    sphere /= np.linalg.norm(sphere, axis=1, keepdims=True)
+    lo, hi = R.rectified_gain_bounds(W)
+    assert R.rectified_gain(W, sphere).max() <= lo + 1e-12 <= hi + 1e-12
+    assert lo == pytest.approx(R.rectified_gain(W, sphere).max(), rel=1e-3)
+
+
+def test_gibbs_norms_of_a_model_without_weights_and_of_an_improper_one():
+    """With W = 0 the chain draws v ~ N(b, s^2): the RMS is sqrt(mean(b^2) + s^2) up to
+    Monte Carlo error (4000 x 3 values: relative SE ~0.01); with kappa(W) > 1 it grows."""
+    b = np.array([1.0, -2.0, 0.5])
+    flat = R.GaussianRBM(np.zeros((3, 2)), b, np.zeros(2), 0.5)
+    norms = R.gb_gibbs_norms(flat, np.zeros((4000, 3)), 3, 0)
+    assert norms[0] == 0.0
+    np.testing.assert_allclose(norms[1:], math.sqrt(np.mean(b**2) + 0.25), rtol=0.03)
+    steep = R.GaussianRBM(np.array([[2.0], [0.0], [0.0]]), np.zeros(3), [0.0], 1.0)
+    grow = R.gb_gibbs_norms(steep, np.ones((50, 3)), 40, 0)
+    assert grow[-1] > 1e6 * grow[1]
 
 
 def test_bad_input():
@@ -277,7 +470,9 @@ def test_bad_input():
         R.gb_hidden_mean(R.GaussianRBM(np.zeros((2, 1)), np.zeros(2), np.zeros(1), 1.0),
                          np.zeros(2), "relu")
     with pytest.raises(ValueError, match="metric must be one of"):
-        R.gb_summary("binary", 1.0, "loss")
+        R.gb_summary("binary", 1.0, 0.02, "loss")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        R.gb_best("binary", 1.0, "saturated")
     with pytest.raises(ValueError, match="y_train must hold integers"):
         R.ridge_readout_accuracy(np.eye(2), [0.5, 1.0], np.eye(2), [0, 1])
     with pytest.raises(ValueError, match="alpha"):
@@ -286,12 +481,35 @@ def test_bad_input():
         R.BenchConfig(seeds=(0,))
     with pytest.raises(ValueError, match="n_examples"):
         R.BenchConfig(n_examples=5000)
-    with pytest.raises(ValueError, match="eval_every"):
-        R.DigitsRBMExperiment(eval_every=-1)
     with pytest.raises(ValueError, match="scales"):
         R.GBExperiment(scales=())
-    with pytest.raises(ValueError, match="need a DigitsRBMExperiment"):
-        R.digits_runs("default")
+    with pytest.raises(ValueError, match="lrs"):
+        R.GBExperiment(lrs=(0.1, -1.0))
+    with pytest.raises(ValueError, match="methods"):
+        R.CDComparison(methods=())
+    with pytest.raises(ValueError, match="method must be"):
+        R.CDComparison(methods=("CD-1", "MF"))
+    with pytest.raises(ValueError, match="need a CDComparison"):
+        R.cd_comparison("default")
+    with pytest.raises(ValueError, match="lrs must be a non-empty sequence"):
+        R.train_rbms(np.zeros((5, 3)), R.CDConfig(batch_size=5), 0.1)
+    with pytest.raises(ValueError, match="rngs must be a non-empty sequence"):
+        R.train_gaussian_rbms(np.zeros((5, 3)), R.GBConfig(batch_size=5), (0.1,), ())
+    with pytest.raises(ValueError, match="beta"):
+        R.annealed_rbm(model, 1.5, np.zeros(4))
+    with pytest.raises(ValueError, match="base_bias"):
+        R.ais_log_partition(model, 10, 10, 0, base_bias=np.zeros(3))
+    with pytest.raises(ValueError, match="n_runs"):
+        R.ais_log_partition(model, 10, 1, 0)
+    with pytest.raises(ValueError, match="groups"):
+        R.ais_log_partition(model, 2, 5, 0).split(3)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        R.base_rate_bias(np.full((2, 4), 0.5))
+    with pytest.raises(ValueError, match="u must have 2 columns"):
+        R.rectified_gain(np.zeros((2, 3)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="steps"):
+        R.gb_gibbs_norms(R.GaussianRBM(np.zeros((2, 1)), np.zeros(2), np.zeros(1), 1.0),
+                         np.zeros((1, 2)), -1, 0)
     with pytest.raises(ValueError, match="need a GBExperiment"):
         R.gb_experiment([])  # unhashable: validated before the cache
     with pytest.raises(ValueError, match="need a BenchConfig"):

@@ -102,9 +102,24 @@ def test_relu_net_against_an_explicit_two_layer_formula():
                                np.maximum(0.0, x @ w1.T) @ w2.T, atol=1e-14)
 
 
+def test_stepped_softplus_is_the_integral_of_the_stepped_sigmoid_and_grows_quadratically():
+    """Psi' = S (each term differentiates to a copy's probability): central differences of
+    Psi against S; and Psi(x) - x^2/2 for large x against the closed form pi^2/6 - 1/24 of
+    the Euler-Maclaurin limit (to the ~1e-8 of its periodic remainder)."""
+    x = np.linspace(-10, 25, 71)
+    h = 1e-5
+    slope = (ssu.stepped_softplus(x + h) - ssu.stepped_softplus(x - h)) / (2 * h)
+    np.testing.assert_allclose(slope, ssu.stepped_sigmoid_mean(x), atol=1e-7)
+    big = np.array([40.0, 50.5])
+    np.testing.assert_allclose(ssu.stepped_softplus(big) - big**2 / 2,
+                               math.pi**2 / 6 - 1 / 24, atol=1e-7)
+    assert ssu.stepped_softplus(-30.0) == pytest.approx(
+        math.exp(-30.0) * ssu.TAIL_RATIO, rel=1e-9)
+
+
 def test_scalar_in_scalar_out():
     for f in (ssu.sigmoid, ssu.softplus, ssu.relu, ssu.stepped_sigmoid_mean,
-              ssu.stepped_sigmoid_variance):
+              ssu.stepped_sigmoid_variance, ssu.stepped_softplus):
         assert isinstance(f(0.5), float)
         assert isinstance(f(np.array([0.5, 1.0])), np.ndarray)
     assert all(isinstance(d, float) for d in ssu.sigmoid_derivatives(0.0))
@@ -125,6 +140,8 @@ def test_rng_is_a_seed_or_a_generator():
 def test_bad_input():
     with pytest.raises(ValueError, match="non-finite"):
         ssu.stepped_sigmoid_mean(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="non-finite"):
+        ssu.stepped_softplus(np.array([np.inf]))
     with pytest.raises(ValueError, match="non-finite"):
         ssu.noisy_relu(np.array([np.inf]), np.random.default_rng(0))
     with pytest.raises(ValueError, match="n_terms"):

@@ -1,5 +1,8 @@
 """limited_threads sets and restores torch's and the BLAS pools' thread counts."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 from threadpoolctl import threadpool_info
@@ -35,3 +38,20 @@ def test_bad_thread_count(n):
     with pytest.raises(ValueError):
         with limited_threads(n):
             pass
+
+
+def test_pools_loaded_after_first_use_are_limited_too():
+    # a fresh interpreter: use limited_threads before scikit-learn brings its OpenMP pool
+    code = """
+from threadpoolctl import threadpool_info
+from hiddenunits.threads import limited_threads
+with limited_threads(1):
+    pass
+import sklearn.cluster  # loads scikit-learn's OpenMP runtime
+with limited_threads(1):
+    counts = [d["num_threads"] for d in threadpool_info()]
+print(len(counts), max(counts))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    n_pools, most = map(int, out.stdout.split())
+    assert n_pools >= 2 and most == 1, out.stdout

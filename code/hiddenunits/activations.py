@@ -20,7 +20,7 @@ import torch
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.laguerre import laggauss
 from numpy.typing import ArrayLike
-from scipy import optimize, special
+from scipy import linalg, optimize, special
 
 from hiddenunits.nets import ACTIVATIONS, torch_generator
 from hiddenunits.threads import limited_threads
@@ -195,6 +195,30 @@ def _half_line_odd(d: Callable[[np.ndarray], np.ndarray], scale: float) -> float
     return _converged(values, "Gauss-Laguerre quadrature")
 
 
+def _split_expectation(left: Callable[[np.ndarray], np.ndarray],
+                       right: Callable[[np.ndarray], np.ndarray], scale: float,
+                       what: str) -> float:
+    """E[g(scale Z)] for g = left on t < 0 and right on t > 0, each analytic on the line.
+
+    With d = right - left, E g(sZ) = E[(right + left)(sZ)] / 2 + E[d_odd(s|Z|)] / 2:
+    Gauss-Hermite for the first term and Gauss-Laguerre for the second.
+    """
+    def mean_branch(t: np.ndarray) -> np.ndarray:
+        return 0.5 * (right(t) + left(t))
+
+    def jump(t: np.ndarray) -> np.ndarray:
+        return right(t) - left(t)
+
+    even, odd = gaussian_expectation(mean_branch, scale), 0.5 * _half_line_odd(jump, scale)
+    result = even + odd
+    # the continued branches can be far larger than phi (ELU's e^t continued to t > 0):
+    # each part is good to ~1e-14 of its size, so refuse to lose more than one digit
+    if abs(even) + abs(odd) > 10 * max(1.0, abs(result)):
+        raise ValueError(f"{what} cancels two large terms at scale {scale}: the quadrature "
+                         "is not accurate there")
+    return result
+
+
 def gaussian_moment(name: str, power: int = 1, scale: float = 1.0) -> float:
     """E[phi(scale Z)^power], Z ~ N(0, 1), by Gauss quadrature (``name`` one of ``NAMES``).
 
@@ -212,21 +236,78 @@ def gaussian_moment(name: str, power: int = 1, scale: float = 1.0) -> float:
     if name not in _BRANCHES:
         return gaussian_expectation(lambda t: _phi(name, t) ** power, scale)
     left, right = _BRANCHES[name]
+    return _split_expectation(lambda t: left(t) ** power, lambda t: right(t) ** power, scale,
+                              f"E[phi(scale Z)^{power}] for {name}")
 
-    def mean_branch(t: np.ndarray) -> np.ndarray:
-        return 0.5 * (right(t) ** power + left(t) ** power)
 
-    def jump(t: np.ndarray) -> np.ndarray:
-        return right(t) ** power - left(t) ** power
+# Derivatives of the piecewise activations on each side of their kink at 0.
+_SLOPE_BRANCHES: dict[str, tuple[Callable[[np.ndarray], np.ndarray],
+                                 Callable[[np.ndarray], np.ndarray]]] = {
+    "relu": (np.zeros_like, np.ones_like),
+    "leaky_relu": (lambda t: np.full_like(t, LEAKY_SLOPE), np.ones_like),
+    "elu": (np.exp, np.ones_like),
+}
 
-    even, odd = gaussian_expectation(mean_branch, scale), 0.5 * _half_line_odd(jump, scale)
-    result = even + odd
-    # the continued branches can be far larger than phi (ELU's e^t continued to t > 0):
-    # each part is good to ~1e-14 of its size, so refuse to lose more than one digit
-    if abs(even) + abs(odd) > 10 * max(1.0, abs(result)):
-        raise ValueError(f"E[phi(scale Z)^power] for {name} at scale {scale} cancels two "
-                         "large terms: the quadrature is not accurate there")
-    return result
+
+def gaussian_slope_moment(name: str, power: int = 2, scale: float = 1.0) -> float:
+    """E[phi'(scale Z)^power], Z ~ N(0, 1), by Gauss quadrature (``name`` one of ``NAMES``).
+
+    The kinks of ReLU, leaky ReLU and ELU are handled as in :func:`gaussian_moment`
+    (a kink is a single point, of probability 0).  With ``power = 2`` and the weight
+    variance sigma_w^2 / n, sigma_w^2 E[phi'(z)^2] is the mean-field gain of a layer.
+    """
+    name = _name(name)
+    power = check_int("power", power, minimum=1)
+    scale = check_real("scale", scale, low=0.0, low_open=True)
+    if name not in _SLOPE_BRANCHES:
+        return gaussian_expectation(lambda t: dphi(name, t) ** power, scale)
+    left, right = _SLOPE_BRANCHES[name]
+    return _split_expectation(lambda t: left(t) ** power, lambda t: right(t) ** power, scale,
+                              f"E[phi'(scale Z)^{power}] for {name}")
+
+
+SATURATED = 0.01
+"""A unit is saturated where |phi'| is below this fraction of sup |phi'|."""
+SATURATION_SCALES = (1.0, 2.0, 4.0)
+"""Standard deviations s of the pre-activation sZ at which the property table measures
+the saturated region."""
+_GRID = np.linspace(-40.0, 40.0, 80_001)  # step 1e-3; every phi' is monotone beyond +-40
+
+
+def saturated_set(name: str, threshold: float = SATURATED) -> tuple[tuple[float, float], ...]:
+    """The intervals where |phi'(t)| < threshold * sup |phi'| (``name`` one of ``NAMES``).
+
+    Found on a grid of [-40, 40] with spacing 1e-3, every end refined by Brent's method;
+    an interval that reaches the end of the grid extends to infinity (phi' is monotone
+    beyond 40 for the eight activations).  A side where |phi'| equals the threshold
+    exactly (leaky ReLU's slope 0.01 at threshold 0.01) is not included.
+    """
+    name = _name(name)
+    threshold = check_real("threshold", threshold, low=0.0, high=1.0, low_open=True,
+                           high_open=True)
+    level = threshold * _sup_abs_slope(name)
+
+    def excess(t: float) -> float:
+        return abs(float(dphi(name, t))) - level
+
+    below = np.abs(dphi(name, _GRID)) < level
+    if not below.any():
+        return ()
+    edges = np.flatnonzero(np.diff(below.astype(np.int8)))  # below changes after these
+    ends = [optimize.brentq(excess, _GRID[k], _GRID[k + 1], xtol=1e-14)
+            if excess(_GRID[k]) * excess(_GRID[k + 1]) < 0 else 0.5 * (_GRID[k] + _GRID[k + 1])
+            for k in edges]
+    points = ([-math.inf] if below[0] else []) + ends + ([math.inf] if below[-1] else [])
+    return tuple((points[i], points[i + 1]) for i in range(0, len(points), 2))
+
+
+def saturated_probability(name: str, scale: float = 1.0,
+                          threshold: float = SATURATED) -> float:
+    """P[|phi'(scale Z)| < threshold * sup |phi'|], Z ~ N(0, 1): the size of the saturated
+    region under a Gaussian pre-activation of standard deviation ``scale``."""
+    scale = check_real("scale", scale, low=0.0, low_open=True)
+    return float(sum(special.ndtr(b / scale) - special.ndtr(a / scale)
+                     for a, b in saturated_set(name, threshold)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,6 +341,12 @@ def derivative_extremes(name: str, lo: float = -40.0, hi: float = 40.0,
     return out[0], out[1], out[2], out[3]
 
 
+@lru_cache(maxsize=16)
+def _sup_abs_slope(name: str) -> float:
+    dmax, _, dmin, _ = derivative_extremes(name)
+    return max(dmax, -dmin)
+
+
 @lru_cache(maxsize=32)
 def _cost(name: str, num: int, repeats: int, seed: int) -> float:
     module = torch_activation(name)
@@ -276,7 +363,13 @@ def _cost(name: str, num: int, repeats: int, seed: int) -> float:
     return 1e9 * best / num
 
 
-def forward_backward_cost(name: str, num: int = 1 << 20, repeats: int = 7,
+COST_NUM = 1 << 20
+"""Length of the vector on which :func:`forward_backward_cost` times an activation."""
+COST_REPEATS = 7
+"""Timings of which :func:`forward_backward_cost` keeps the best."""
+
+
+def forward_backward_cost(name: str, num: int = COST_NUM, repeats: int = COST_REPEATS,
                           rng: int = 0) -> float:
     """Nanoseconds per element of y = phi(x) plus its backward pass, float32, one thread.
 
@@ -312,6 +405,14 @@ class ActivationProperties:
     """Where phi' is smallest."""
     min_value: float
     """min phi over [-40, 40]."""
+    value_at_0: float
+    """phi(0)."""
+    second_moment: float
+    """E[phi(Z)^2], Z ~ N(0, 1)."""
+    slope_second_moment: float
+    """E[phi'(Z)^2], Z ~ N(0, 1)."""
+    saturated_fractions: tuple[float, ...]
+    """P[|phi'(sZ)| < 0.01 sup |phi'|] for each s of ``SATURATION_SCALES``."""
     cost_ns: float
     """Forward plus backward pass, ns per element, float32, one thread (NaN if not timed)."""
 
@@ -347,6 +448,10 @@ def _properties(name: str, with_cost: bool) -> ActivationProperties:
         derivative_at_0=autograd_derivative(name, 0.0),
         derivative_left=dphi(name, -40.0), derivative_right=dphi(name, 40.0),
         min_derivative=dmin, argmin_derivative=amin, min_value=minval,
+        value_at_0=float(_phi(name, np.zeros(1))[0]),
+        second_moment=gaussian_moment(name, 2),
+        slope_second_moment=gaussian_slope_moment(name, 2),
+        saturated_fractions=tuple(saturated_probability(name, s) for s in SATURATION_SCALES),
         cost_ns=forward_backward_cost(name) if with_cost else math.nan)
 
 
@@ -357,3 +462,46 @@ def activation_properties(name: str, with_cost: bool = True) -> ActivationProper
     skips the timing (``cost_ns`` is then NaN).
     """
     return _properties(_name(name), check_bool("with_cost", with_cost))
+
+
+# ---------------------------------------------------------------------------------------
+# Universal approximation, measured.
+# ---------------------------------------------------------------------------------------
+
+def random_feature_error(activation: Callable[[np.ndarray], np.ndarray],
+                         target: Callable[[np.ndarray], np.ndarray], num_units: int,
+                         bias: bool = True, weight_scale: float = 10.0, rng: int = 0,
+                         num_fit: int = 1001, num_eval: int = 3001) -> float:
+    """sup |f - f_N| on [-1, 1] for a least-squares fit f_N of ``target`` by one hidden layer.
+
+    f_N(x) = c + sum_j a_j activation(w_j x + b_j) with N = ``num_units`` random units:
+    w_j ~ N(0, weight_scale^2) and b_j = -w_j c_j, c_j ~ U(-1, 1) (each unit's kink or
+    step inside the interval), or b_j = 0 when ``bias`` is False.  The output weights a_j
+    and c solve the least-squares problem on ``num_fit`` equally spaced points (normal
+    equations with a ridge of 1e-12 of their mean diagonal, so that rank-deficient
+    features, such as those of a polynomial activation, are handled), and the error is
+    measured on ``num_eval`` equally spaced points.  ``activation`` and ``target`` map
+    arrays to arrays; ``rng`` is a seed.
+    """
+    if not callable(activation) or not callable(target):
+        raise ValueError("activation and target must be callable")
+    num_units = check_int("num_units", num_units, minimum=1)
+    bias = check_bool("bias", bias)
+    weight_scale = check_real("weight_scale", weight_scale, low=0.0, low_open=True)
+    num_fit = check_int("num_fit", num_fit, minimum=2)
+    num_eval = check_int("num_eval", num_eval, minimum=2)
+    gen = np.random.default_rng(check_int("rng", rng, minimum=0))
+    w = gen.normal(0.0, weight_scale, num_units)
+    b = -w * gen.uniform(-1.0, 1.0, num_units) if bias else np.zeros(num_units)
+
+    def features(x: np.ndarray) -> np.ndarray:  # (len(x), N + 1)
+        f = np.asarray(activation(np.outer(x, w) + b), dtype=np.float64)
+        return np.hstack([f, np.ones((x.size, 1))])
+
+    x_fit, x_eval = np.linspace(-1.0, 1.0, num_fit), np.linspace(-1.0, 1.0, num_eval)
+    with limited_threads():
+        f = features(x_fit)
+        gram = f.T @ f
+        gram[np.diag_indices_from(gram)] += 1e-12 * np.trace(gram) / len(gram)
+        coef = linalg.cho_solve(linalg.cho_factor(gram), f.T @ target(x_fit))
+        return float(np.max(np.abs(features(x_eval) @ coef - target(x_eval))))

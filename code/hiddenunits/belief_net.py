@@ -128,9 +128,10 @@ def tied_net_marginal(rbm: RBM, depth: int, top: ArrayLike) -> np.ndarray:
     return p
 
 
-def tied_net_marginal_bruteforce(rbm: RBM, depth: int, top: ArrayLike) -> np.ndarray:
-    """The same marginal from the full joint of all layers, enumerated configuration by
-    configuration with the sigmoid conditionals written out (independent of the kernels)."""
+def tied_net_joint(rbm: RBM, depth: int, top: ArrayLike) -> np.ndarray:
+    """The joint law of all layers x_0, ..., x_depth of the tied net whose top layer has law
+    ``top``, configuration by configuration, with the sigmoid conditionals written out
+    (independent of :func:`kernels`): shape (2^w_0, ..., 2^w_depth), w_l the layer widths."""
     rbm = _tiny(rbm)
     depth = check_int("depth", depth, minimum=0)
     nv, nh = rbm.n_visible, rbm.n_hidden
@@ -147,9 +148,26 @@ def tied_net_marginal_bruteforce(rbm: RBM, depth: int, top: ArrayLike) -> np.nda
         above, below = bits[layer + 1], bits[layer]
         a = above @ rbm.W.T + rbm.b if layer % 2 == 0 else above @ rbm.W + rbm.c
         log_joint += (below * a - np.logaddexp(0.0, a)).sum(axis=1)
-    out = np.zeros(2**nv)
-    np.add.at(out, idx[0], np.exp(log_joint))
-    return out
+    return np.exp(log_joint).reshape([2**w for w in widths])
+
+
+def tied_net_marginal_bruteforce(rbm: RBM, depth: int, top: ArrayLike) -> np.ndarray:
+    """The same marginal as :func:`tied_net_marginal`, from the full joint of all layers
+    (:func:`tied_net_joint`) summed over every layer above the bottom one."""
+    joint = tied_net_joint(rbm, depth, top)
+    return joint.reshape(joint.shape[0], -1).sum(axis=1)
+
+
+def gibbs_chain_law(rbm: RBM, depth: int, start: ArrayLike) -> np.ndarray:
+    """The law of the upward Gibbs chain x_0 ~ ``start``, x_1 ~ p(h | x_0), x_2 ~ p(v | x_1),
+    ... up to x_depth, from the kernels: shape (2^w_0, ..., 2^w_depth)."""
+    up, down = kernels(rbm)
+    depth = check_int("depth", depth, minimum=0)
+    law = _distribution(start, up.shape[0], "start")
+    for layer in range(depth):
+        step = up if layer % 2 == 0 else down  # x_layer is visible-type for even layer
+        law = law[..., None] * step.reshape((1,) * (law.ndim - 1) + step.shape)
+    return law
 
 
 def total_variation(p: ArrayLike, q: ArrayLike) -> float:
@@ -494,10 +512,17 @@ def _greedy_dbn(config: DBNConfig) -> DBNResult:
 
 # ---------------------------------------------------------------------------- curves
 
+DEPTH_CURVE_SIZES = (5, 4)
+"""(visible, hidden) units of the model of :func:`depth_curves`."""
+CD_BIAS_CURVE_SIZES = (6, 4, 20, 8)
+"""(visible units, hidden units, data rows, random directions) of :func:`cd_bias_curves`
+(the last is the default of its ``n_models``)."""
+
+
 @lru_cache(maxsize=2)
 def _depth_curves(scales: tuple[float, ...], max_depth: int, seed: int):
     rng = np.random.default_rng(seed)
-    n_v, n_h = 5, 4
+    n_v, n_h = DEPTH_CURVE_SIZES
     direction = rng.standard_normal((n_v, n_h))
     b, c = rng.normal(0, 0.5, n_v), rng.normal(0, 0.5, n_h)
     depths = np.arange(0, max_depth + 1)
@@ -534,11 +559,11 @@ def depth_curves(scales: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0), max_depth: in
 @lru_cache(maxsize=2)
 def _cd_bias_curves(scales: tuple[float, ...], ks: tuple[int, ...], n_models: int, seed: int):
     rng = np.random.default_rng(seed)
-    n_v, n_h = 6, 4
+    n_v, n_h, n_data, _ = CD_BIAS_CURVE_SIZES
     dirs = [rng.standard_normal((n_v, n_h)) for _ in range(n_models)]
     biases = [(rng.normal(0, 0.5, n_v), rng.normal(0, 0.5, n_h)) for _ in range(n_models)]
     p = rng.uniform(0.1, 0.9, n_v)
-    data = (rng.random((20, n_v)) < p).astype(np.float64)
+    data = (rng.random((n_data, n_v)) < p).astype(np.float64)
     rel = {k: np.zeros(len(scales)) for k in ks}
     lam = np.zeros(len(scales))
     for i, s in enumerate(scales):
@@ -553,8 +578,9 @@ def _cd_bias_curves(scales: tuple[float, ...], ks: tuple[int, ...], n_models: in
             MappingProxyType({k: _read_only(r) for k, r in rel.items()}), _read_only(lam))
 
 
-def cd_bias_curves(scales: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 6.0, 25), 2)),
-                   ks: tuple[int, ...] = (1, 3, 10), n_models: int = 8, seed: int = 0
+def cd_bias_curves(scales: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 6.0, 13), 2)),
+                   ks: tuple[int, ...] = (1, 3, 10), n_models: int = CD_BIAS_CURVE_SIZES[3],
+                   seed: int = 0
                    ) -> tuple[np.ndarray, Mapping[int, np.ndarray], np.ndarray]:
     """Relative bias |E[CD-k] - grad|_F / |grad|_F versus the weight scale (mean over random
     directions, 6 visible and 4 hidden units, 20 random data rows), and mean lambda_2.

@@ -26,6 +26,7 @@ from hiddenunits.nets import make_mlp
 from hiddenunits.threads import limited_threads
 from hiddenunits.validation import (
     check_array,
+    check_bool,
     check_choice,
     check_int,
     check_real,
@@ -197,6 +198,28 @@ def isotropic_condition(mean_sq_norm: float, variance: float) -> float:
     return 1.0 + mean_sq_norm / variance
 
 
+def bias_eigenvalues(mean_sq_norm: float, variance: float) -> tuple[float, float]:
+    """``(lambda_+, lambda_-)``: the eigenvalues of the second moment of (x, 1), x ~ (mu,
+    s^2 I), in the plane of (mu, 0) and (0, 1).
+
+    They are the roots of lambda^2 - (1 + s^2 + ||mu||^2) lambda + s^2; the other
+    eigenvalue, s^2, has the directions (u, 0) with u orthogonal to mu.
+    """
+    m2 = check_real("mean_sq_norm", mean_sq_norm, low=0.0)
+    s2 = check_real("variance", variance, low=0.0, low_open=True)
+    trace = 1.0 + s2 + m2
+    root = math.sqrt((trace - 2.0 * math.sqrt(s2)) * (trace + 2.0 * math.sqrt(s2)))
+    top = 0.5 * (trace + root)
+    return top, s2 / top  # the product of the two roots is s^2: no cancellation
+
+
+def bias_condition(mean_sq_norm: float, variance: float) -> float:
+    """kappa of the second moment of (x, 1) for x with mean mu and covariance s^2 I:
+    ``lambda_+ / lambda_- = lambda_+^2 / s^2`` (``lambda_- <= s^2 <= lambda_+``)."""
+    top, bottom = bias_eigenvalues(mean_sq_norm, variance)
+    return top / bottom
+
+
 @lru_cache(maxsize=16)
 def _unit_output_moments(activation: str, scale: float) -> tuple[float, float]:
     m = gaussian_moment(activation, 1, scale)
@@ -212,17 +235,22 @@ def unit_output_moments(activation: str, scale: float = 1.0) -> tuple[float, flo
                                 check_real("scale", scale, low=0.0, low_open=True))
 
 
-def layer_input_condition(activation: str, width: int, scale: float = 1.0) -> float:
-    """kappa(E[h h^T]) for a layer of ``width`` independent units h_i = phi(Z_i).
+def layer_input_condition(activation: str, width: int, scale: float = 1.0,
+                          bias: bool = False, centred: bool = False) -> float:
+    """kappa of the Hessian of a linear unit reading ``width`` independent units phi(Z_i).
 
     Z_i ~ N(0, scale^2); ``activation`` is one of ``activations.NAMES``: ``"sigmoid"``,
     ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"softplus"``, ``"elu"``, ``"gelu"``,
-    ``"silu"``.  By the isotropic formula, 1 + width m^2 / v with m, v the mean and
-    variance of phi(Z) (1 for a single unit).
+    ``"silu"``.  Without a bias, E[h h^T] = v I + m^2 1 1^T and kappa = 1 + width m^2 / v
+    (1 for a single unit); with a bias, the second moment of (h, 1) (:func:`bias_condition`).
+    ``centred`` subtracts the mean m from every input first.
     """
     width = check_int("width", width, minimum=1)
     m, v = unit_output_moments(activation, scale)
-    return isotropic_condition(width * m * m, v) if width > 1 else 1.0
+    m2 = 0.0 if check_bool("centred", centred) else width * m * m
+    if check_bool("bias", bias):
+        return bias_condition(m2, v)
+    return isotropic_condition(m2, v) if width > 1 else 1.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,7 +343,11 @@ ZIGZAG_START = (-1.0, 0.3)
 """w_0 of the two-weight experiments: off both axes of the valley."""
 
 
-def iterations_to(problem: TwoWeightProblem, tol: float = 1e-3,
+ZIGZAG_TOL = 1e-3
+"""Relative error at which :func:`iterations_to` stops."""
+
+
+def iterations_to(problem: TwoWeightProblem, tol: float = ZIGZAG_TOL,
                   w0: ArrayLike = ZIGZAG_START, max_steps: int = 100_000) -> int:
     """GD steps at the best step size until ||w - w*|| <= tol ||w0 - w*||."""
     if not isinstance(problem, TwoWeightProblem):
@@ -376,9 +408,19 @@ class LogisticProblem:
         return np.hstack([x, np.ones((len(x), 1))])  # (N, 3)
 
     def derivatives(self, centred: bool = False) -> Derivatives:
-        """theta -> (f, grad f, Hessian f) on the raw (or centred) design."""
-        design, (_, y) = self.design(centred), self.data()
-        return lambda theta: logistic_derivatives(theta, design, y, self.lam)
+        """theta -> (f, grad f, Hessian f) of f on the raw design; with ``centred``, the
+        same objective in the centred coordinates u = (w, b'): g(u) = f(A u), A the
+        :func:`centring_map` (the penalty is that of theta = A u, carried through)."""
+        design, (_, y) = self.design(), self.data()
+
+        def f(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            return logistic_derivatives(theta, design, y, self.lam)
+
+        return affine_pullback(f, centring_map(self), np.zeros(3)) if centred else f
+
+    def minimum(self) -> float:
+        """min f, by Newton's method to round-off (the same in both coordinates)."""
+        return _minimum(self)
 
 
 def logistic_derivatives(theta: ArrayLike, design: ArrayLike, y: ArrayLike, lam: float
@@ -462,39 +504,67 @@ def _check_problem(problem: LogisticProblem) -> LogisticProblem:
     return problem
 
 
-def _first_order_step(problem: LogisticProblem, centred: bool) -> float:
-    # 1 / beta with beta >= the largest eigenvalue of every Hessian of f (sigma' <= 1/4)
-    design, n = problem.design(centred), problem.num_points
+@lru_cache(maxsize=8)
+def _minimum(problem: LogisticProblem) -> float:
+    fun = problem.derivatives()
+    theta = np.zeros(3)
     with limited_threads():
-        return 1.0 / (np.linalg.eigvalsh(design.T @ design / n)[-1] / 4 + problem.lam)
+        for _ in range(100):
+            f, g, h = fun(theta)
+            step = np.linalg.solve(h, g)
+            theta = theta - step
+            if np.linalg.norm(step) <= 1e-15 * max(1.0, np.linalg.norm(theta)):
+                break
+        return fun(theta)[0]
 
 
-def _iterations(fun: Derivatives, step: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                tol: float, max_steps: int) -> int:
+def smoothness(problem: LogisticProblem, centred: bool) -> float:
+    """beta >= the largest eigenvalue of every Hessian of the objective in the chosen
+    coordinates: lambda_max(A^T (D^T D / (4N) + lam I) A), with A = I for the raw ones
+    (sigma' <= 1/4 bounds the data term)."""
+    _check_problem(problem)
+    design, n = problem.design(), problem.num_points
+    a = centring_map(problem) if check_bool("centred", centred) else np.eye(3)
+    with limited_threads():
+        bound = design.T @ design / (4 * n) + problem.lam * np.eye(3)
+        return float(np.linalg.eigvalsh(a.T @ bound @ a)[-1])
+
+
+def _iterations(problem: LogisticProblem, centred: bool,
+                step: Callable[[np.ndarray, np.ndarray], np.ndarray], tol: float,
+                max_steps: int) -> int:
+    # the stopping rule f - min f <= tol reads the same in both coordinates (g(u) = f(Au))
+    fun, best = problem.derivatives(centred), problem.minimum()
     theta = np.zeros(3)
     with limited_threads():
         for k in range(max_steps + 1):
-            _, g, h = fun(theta)
-            if np.linalg.norm(g) <= tol:
+            f, g, h = fun(theta)
+            if f - best <= tol:
                 return k
             theta = theta - step(g, h)
     raise ValueError(f"no convergence in {max_steps} steps")
 
 
-def gd_iterations(problem: LogisticProblem, centred: bool, tol: float = 1e-6,
+VALUE_TOL = 1e-10
+"""The stopping rule f - min f <= VALUE_TOL of :func:`gd_iterations` and
+:func:`newton_iterations`."""
+
+
+def gd_iterations(problem: LogisticProblem, centred: bool, tol: float = VALUE_TOL,
                   max_steps: int = 200_000) -> int:
-    """Gradient-descent steps (step 1/beta, beta a bound on the Hessian's largest eigenvalue)
-    until ||grad|| <= tol, from theta = 0."""
-    lr = _first_order_step(_check_problem(problem), centred)
-    return _iterations(problem.derivatives(centred), lambda g, h: lr * g,
+    """Gradient-descent steps (step 1/beta, :func:`smoothness`) from 0 until
+    f - min f <= ``tol``, in the raw or the centred coordinates of the same objective."""
+    lr = 1.0 / smoothness(problem, centred)
+    return _iterations(problem, centred, lambda g, h: lr * g,
                        check_real("tol", tol, low=0.0, low_open=True),
                        check_int("max_steps", max_steps, minimum=0))
 
 
-def newton_iterations(problem: LogisticProblem, centred: bool, tol: float = 1e-6,
+def newton_iterations(problem: LogisticProblem, centred: bool, tol: float = VALUE_TOL,
                       max_steps: int = 100) -> int:
-    """Newton steps until ||grad|| <= tol, from theta = 0."""
-    return _iterations(_check_problem(problem).derivatives(centred),
+    """Newton steps from 0 until f - min f <= ``tol``, raw or centred coordinates."""
+    _check_problem(problem)
+    return _iterations(problem, check_bool("centred", centred),
                        lambda g, h: np.linalg.solve(h, g),
                        check_real("tol", tol, low=0.0, low_open=True),
                        check_int("max_steps", max_steps, minimum=0))

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy import optimize
 
-from hiddenunits.activations import NAMES, dphi
+from hiddenunits.activations import NAMES, SATURATED, dphi
 from hiddenunits.data import digits
 from hiddenunits.nets import MLPConfig
 from hiddenunits.threads import limited_threads
@@ -161,15 +161,16 @@ ESCAPE_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 @lru_cache(maxsize=64)
 def escape_curve(net: DeepNet) -> tuple[float, float, float]:
     """(median ||delta_1||/||delta_D||, the bound prod_{l>=2} ||W_l||/4, mean saturated
-    fraction) for a random sigmoid ``net``; a unit is saturated when sigma'(z) < 1% of its
-    maximum 1/4."""
+    fraction) for a random sigmoid ``net``; a unit is saturated when sigma'(z) is below
+    ``activations.SATURATED`` times its maximum 1/4."""
     if not isinstance(net, DeepNet) or net.activation != "sigmoid":
         raise ValueError("net must be a sigmoid DeepNet")
     weights, zs, deltas = backprop_deltas(net)
     ratio = np.linalg.norm(deltas[0], axis=1) / np.linalg.norm(deltas[-1], axis=1)
     with limited_threads():
         bound = float(np.prod([np.linalg.norm(w, 2) / 4 for w in weights[1:]]))
-    saturated = float(np.mean([np.mean(dphi("sigmoid", z) < 0.0025) for z in zs]))
+    level = SATURATED * 0.25  # sup sigma' = 1/4
+    saturated = float(np.mean([np.mean(dphi("sigmoid", z) < level) for z in zs]))
     return float(np.median(ratio)), bound, saturated
 
 
@@ -184,34 +185,104 @@ def escape_curves(net: DeepNet = ESCAPE_NET,
 
 
 LAYER_GRADIENT_NET = MLPConfig(depth=10, width=100)
-"""The MLPs of the per-layer gradient experiment (activation and init vary)."""
-LAYER_GRADIENT_EXAMPLES = 256
-"""The number of digits (the first ones) on which the gradient is taken."""
+"""The MLPs of the per-layer profiles at initialisation (activation and init vary)."""
+LAYER_GRADIENT_EXAMPLES = 128
+"""The number of digits (the first ones) on which the profiles are taken."""
+
+
+@dataclass(frozen=True)
+class LayerProfile:
+    """Per-layer quantities of a fresh MLP on digits (arrays read-only; layer 1 first).
+
+    With z_l = W_l h_(l-1) + b_l, h_l = phi(z_l) and delta_l = dL_i/dz_l the error of one
+    example's loss L_i, for the hidden layers l = 1..D.
+    """
+
+    config: MLPConfig
+    """The network (``config.build(64, 10, rng)``)."""
+    weight_grad: np.ndarray
+    """(D + 1,) ||dL/dW_l||_F of the mean loss L, the output layer last."""
+    delta: np.ndarray
+    """(D,) root mean square over the examples of ||delta_l||."""
+    spread: np.ndarray
+    """(D,) input-dependent spread of h_l: the root mean square over units of each unit's
+    standard deviation over the examples."""
+    rms: np.ndarray
+    """(D,) root mean square of h_l over units and examples."""
+    slope_sq: np.ndarray
+    """(D,) mean of phi'(z_l)^2 over units and examples."""
+    sigma_w2: float
+    """n E[W_ij^2] over the square hidden-to-hidden weights W_2..W_D (n the width): 1/3
+    for the standard initialisation, 1 for Xavier's."""
+
+    def __post_init__(self):
+        for name in ("weight_grad", "delta", "spread", "rms", "slope_sq"):
+            object.__setattr__(self, name, _read_only(np.array(getattr(self, name),
+                                                               dtype=np.float64)))
+
+    @property
+    def gain(self) -> np.ndarray:
+        """(D,) chi_l = sigma_w^2 E[phi'(z_l)^2], the mean-field gain of layer l."""
+        return self.sigma_w2 * self.slope_sq
+
+    def delta_decay(self) -> tuple[float, float]:
+        """(measured, predicted) log10 of ||delta_1|| / ||delta_D||; the prediction is
+        sum_{l=1}^{D-1} log10 sqrt(chi_l)."""
+        return (float(np.log10(self.delta[0] / self.delta[-1])),
+                float(0.5 * np.sum(np.log10(self.gain[:-1]))))
+
+    def spread_decay(self) -> tuple[float, float]:
+        """(measured, predicted) log10 of spread(h_D) / spread(h_1); the prediction is
+        sum_{l=2}^{D} log10 sqrt(chi_l)."""
+        return (float(np.log10(self.spread[-1] / self.spread[0])),
+                float(0.5 * np.sum(np.log10(self.gain[1:]))))
 
 
 @lru_cache(maxsize=64)
-def _layer_gradient_norms(config: MLPConfig, num_examples: int, seed: int) -> np.ndarray:
+def _layer_profile(config: MLPConfig, num_examples: int, seed: int) -> LayerProfile:
     x, y = digits()
-    x, y = torch.as_tensor(x[:num_examples]), torch.as_tensor(y[:num_examples])
+    x = torch.as_tensor(x[:num_examples], dtype=torch.float64)
+    y = torch.as_tensor(y[:num_examples])
     with limited_threads():
-        model = config.build(x.shape[1], 10, rng=seed)
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return _read_only(np.array([float(m.weight.grad.norm()) for m in linears]))
+        # float64: the spread of a sigmoid layer deep in the net is ~1e-8 of its mean
+        model = config.build(x.shape[1], 10, rng=seed).double()
+        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        h, zs, hs = x, [], []
+        for m in model:
+            h = m(h)
+            if isinstance(m, torch.nn.Linear) and len(zs) < config.depth:
+                h.retain_grad()
+                zs.append(h)
+            elif not isinstance(m, torch.nn.Linear):
+                hs.append(h)
+        torch.nn.functional.cross_entropy(h, y).backward()
+        grads = [m.weight.grad.norm().item() for m in linears]
+        # dL/dz of the mean loss is delta_i / N for each example i
+        delta = [(z.grad * num_examples).norm(dim=1).square().mean().sqrt().item() for z in zs]
+        act = config.activation
+        slope_sq = [float(np.mean(dphi(act, z.detach().numpy()) ** 2)) for z in zs]
+        hidden = [g.detach().numpy() for g in hs]
+        spread = [float(np.sqrt(g.var(axis=0).mean())) for g in hidden]
+        rms = [float(np.sqrt(np.mean(g**2))) for g in hidden]
+        square = [m.weight.detach().numpy() for m in linears[1:config.depth]]
+        sigma_w2 = (config.width * float(np.mean([np.mean(w**2) for w in square]))
+                    if square else math.nan)
+    return LayerProfile(config, grads, delta, spread, rms, slope_sq, sigma_w2)
 
 
-def layer_gradient_norms(config: MLPConfig,
-                         num_examples: int = LAYER_GRADIENT_EXAMPLES,
-                         rng: int = 0) -> np.ndarray:
-    """||dL/dW_l||_F for the depth + 1 Linear layers of a fresh MLP on the first digits.
+def layer_profile(config: MLPConfig, num_examples: int = LAYER_GRADIENT_EXAMPLES,
+                  rng: int = 0) -> LayerProfile:
+    """The :class:`LayerProfile` of a fresh MLP on the first ``num_examples`` digits.
 
-    The MLP is ``config.build(64, 10, rng)`` (``rng`` a seed) and L the mean cross-entropy
-    on the first ``num_examples`` digits.  Cached; the array is read-only.
+    The MLP is ``config.build(64, 10, rng)`` (``rng`` a seed; ``config.activation`` one of
+    ``activations.NAMES``), in float64, and L the mean cross-entropy.  Cached.
     """
     if not isinstance(config, MLPConfig):
         raise ValueError(f"config must be an MLPConfig, got {type(config).__name__}")
     if config.activation not in NAMES:
         raise ValueError(f"config.activation must be one of {NAMES}")
-    num_examples = check_int("num_examples", num_examples, minimum=1,
+    if config.depth < 2:
+        raise ValueError("config.depth must be at least 2 (a layer-to-layer gain)")
+    num_examples = check_int("num_examples", num_examples, minimum=2,
                              maximum=len(digits()[1]))
-    return _layer_gradient_norms(config, num_examples, check_int("rng", rng, minimum=0))
+    return _layer_profile(config, num_examples, check_int("rng", rng, minimum=0))

@@ -1,36 +1,55 @@
 """Saturation of hidden units during training: a small Glorot & Bengio (2010) experiment.
 
 Deep MLPs on the digits, with sigmoid, tanh, ReLU or softplus units and the "standard"
-or the normalised ("xavier") initialisation of :mod:`hiddenunits.nets`.  After every
-epoch we record, for every hidden layer, the mean activation and the distribution of the
-relative slope phi'(z) / sup phi' (a unit is *saturated* where this is below 1 %).
+or the normalised ("xavier") initialisation of :mod:`hiddenunits.nets`, trained by SGD
+with momentum for each learning rate of a grid and several seeds.  All the networks of
+the experiment are trained at once, as one batch of independent models (a batched
+matrix product per layer), which gives exactly the updates of
+:func:`hiddenunits.nets.train_classifier` run on each network alone.  After every epoch
+we record, for every hidden layer, the mean activation, the input-dependent spread of the
+activations, and the distribution of the relative slope phi'(z) / sup phi' (a unit is
+*saturated* on an example where this is below 1 %, and *dead* when it is saturated on
+every training example).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
+from hiddenunits import activations
 from hiddenunits.data import digits_split
-from hiddenunits.nets import MLPConfig, TrainConfig, train_classifier
+from hiddenunits.nets import MLPConfig, TrainConfig, make_mlp, torch_generator
 from hiddenunits.threads import limited_threads
-from hiddenunits.validation import check_choice, check_int
+from hiddenunits.validation import check_choice, check_int, check_real
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 """The units compared."""
 INITS = ("standard", "xavier")
 """The initialisations compared (see ``nets.INITS``)."""
-SATURATED = 0.01
+SATURATED = activations.SATURATED
 """Relative slope phi'(z) / sup phi' below which a unit counts as saturated."""
 
-NET = MLPConfig(depth=5, width=64, activation="sigmoid", init="standard")
-"""The networks: five hidden layers, as in Glorot & Bengio (2010), of 64 units."""
-TRAIN = TrainConfig(epochs=20, batch_size=128, lr=0.1, momentum=0.9, seed=0)
-"""The training: small enough to run in seconds on two CPU cores."""
+NET = MLPConfig(depth=5, width=32, activation="sigmoid", init="standard")
+"""The networks: five hidden layers of 32 units (activation and init vary)."""
+TRAIN = TrainConfig(epochs=10, batch_size=128, lr=0.1, momentum=0.9, seed=0)
+"""The training (its learning rate and seed are replaced by those of the sweep)."""
+LEARNING_RATES = (0.03, 0.1, 0.3)
+"""The learning rates of the sweep, each tried for every unit and initialisation."""
+SEEDS = (0, 1, 2)
+"""Seeds of the sweep: each gives the initial weights and the minibatch order."""
+MONITOR = 512
+"""The records of every epoch are taken on the first MONITOR training examples (a fixed
+random sample: the stratified split shuffles); the final loss and accuracies on all."""
+
+_TORCH = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+          "softplus": torch.nn.functional.softplus}
 
 
 def relative_slope(activation: str, h: torch.Tensor) -> torch.Tensor:
@@ -62,25 +81,46 @@ def _read_only(x: ArrayLike) -> np.ndarray:
 @dataclass(frozen=True)
 class RunRecord:
     """One training run; the arrays (read-only) have one row per epoch, row 0 before
-    training, and one column per hidden layer."""
+    training, and (the per-layer ones) one column per hidden layer."""
 
     net: MLPConfig
     """The network trained (its activation and initialisation included)."""
+    lr: float
+    """Its learning rate."""
+    seed: int
+    """Seed of its initial weights and of its minibatch order."""
     train_loss: np.ndarray
-    """(E + 1,) mean cross-entropy on the training set."""
-    test_acc: np.ndarray
-    """(E + 1,) accuracy on the test set."""
+    """(E + 1,) mean cross-entropy on the monitored training examples (inf where it is
+    not finite)."""
+    train_acc: np.ndarray
+    """(E + 1,) accuracy on the monitored training examples."""
+    final_loss: float
+    """Mean cross-entropy on the whole training set after the last epoch (inf if not
+    finite)."""
+    final_train_acc: float
+    """Accuracy on the whole training set after the last epoch."""
+    test_acc: float
+    """Accuracy on the test set after the last epoch."""
     mean: np.ndarray
-    """(E + 1, depth) mean activation h of each hidden layer on the training set."""
+    """(E + 1, depth) mean activation h of each hidden layer on the monitored examples."""
     std: np.ndarray
     """(E + 1, depth) its standard deviation over units and examples."""
+    spread: np.ndarray
+    """(E + 1, depth) input-dependent spread: the root mean square over units of each
+    unit's standard deviation over the monitored examples."""
     slope: np.ndarray
     """(E + 1, depth) mean relative slope phi'(z) / sup phi'."""
     saturated: np.ndarray
     """(E + 1, depth) fraction of relative slopes below ``SATURATED`` (ReLU: exact zeros)."""
+    dead: np.ndarray
+    """(E + 1, depth) fraction of units saturated on every monitored example (ReLU: units
+    that output 0 on every example, which therefore receive no gradient from them)."""
 
     def __post_init__(self):
-        for name in ("train_loss", "test_acc", "mean", "std", "slope", "saturated"):
+        for name in ("final_loss", "final_train_acc", "test_acc"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("train_loss", "train_acc", "mean", "std", "spread",
+                     "slope", "saturated", "dead"):
             object.__setattr__(self, name, _read_only(getattr(self, name)))
 
     @property
@@ -93,176 +133,388 @@ class RunRecord:
         """The initialisation."""
         return self.net.init
 
+    @property
+    def epochs(self) -> int:
+        """Epochs trained."""
+        return self.train_loss.size - 1
 
-@lru_cache(maxsize=32)
-def _run(net: MLPConfig, train: TrainConfig, seed: int, split_seed: int) -> RunRecord:
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One network of a batched training: its configuration, learning rate and seed."""
+
+    net: MLPConfig
+    """Activation (one of ``ACTIVATIONS``), initialisation (one of ``INITS``) and shape."""
+    lr: float
+    """Learning rate (> 0)."""
+    seed: int
+    """Seed of the initial weights (``make_mlp``) and of the minibatch order."""
+
+    def __post_init__(self):
+        if not isinstance(self.net, MLPConfig):
+            raise ValueError(f"net must be an MLPConfig, got {type(self.net).__name__}")
+        check_choice("net.activation", self.net.activation, ACTIVATIONS)
+        check_choice("net.init", self.net.init, INITS)
+        if self.net.depth < 1:
+            raise ValueError("net.depth must be at least 1 (a hidden layer to watch)")
+        if not self.net.bias:
+            raise ValueError("net.bias must be True (the experiment's networks have biases)")
+        object.__setattr__(self, "lr", check_real("lr", self.lr, low=0.0, low_open=True))
+        object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
+
+
+class _Group:
+    """R independent MLPs with the same activation and shape as stacked tensors:
+    W_l (R, out, in), b_l (R, out), built by ``make_mlp`` from each model's seed."""
+
+    def __init__(self, specs: Sequence[RunSpec], n_inputs: int, n_outputs: int):
+        self.activation = specs[0].net.activation
+        self.depth = specs[0].net.depth
+        models = [make_mlp(s.net.sizes(n_inputs, n_outputs), s.net.activation, s.net.init,
+                           rng=s.seed) for s in specs]
+        linears = [[m for m in model if isinstance(m, torch.nn.Linear)] for model in models]
+        self.weights = [torch.stack([ls[k].weight.detach() for ls in linears]).requires_grad_()
+                        for k in range(self.depth + 1)]
+        self.biases = [torch.stack([ls[k].bias.detach() for ls in linears]).requires_grad_()
+                       for k in range(self.depth + 1)]
+
+    @property
+    def params(self) -> list[torch.Tensor]:
+        return self.weights + self.biases
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits (R, N, out) and hidden outputs h_l (R, N, width) for inputs x (R, N, in)."""
+        h, hidden = x, []
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))  # (R, N, out)
+            if k == self.depth:
+                return z, hidden
+            h = _TORCH[self.activation](z)
+            hidden.append(h)
+        raise AssertionError("unreachable")
+
+
+def _losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(R,) mean cross-entropy of each model; logits (R, N, K), labels y (R, N)."""
+    r, n, k = logits.shape
+    ce = torch.nn.functional.cross_entropy(logits.reshape(r * n, k), y.reshape(r * n),
+                                           reduction="none")
+    return ce.view(r, n).mean(dim=1)
+
+
+@torch.no_grad()
+def _evaluate(group: _Group, x: torch.Tensor, y: torch.Tensor
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(R,) loss (inf where not finite) and (R,) accuracy of every model of a group on
+    inputs x (N, in) with labels y (N,)."""
+    r = group.weights[0].shape[0]
+    logits, _ = group.forward(x.expand(r, *x.shape))
+    loss = _losses(logits, y.expand(r, *y.shape))
+    loss = torch.where(torch.isfinite(loss), loss, torch.inf)
+    return loss.double().numpy(), (logits.argmax(-1) == y).double().mean(-1).numpy()
+
+
+def _relative_slope_(activation: str, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """:func:`relative_slope` written into ``out`` (same shape as h), without allocating."""
+    out.copy_(h)
+    match activation:
+        case "sigmoid":  # 4 h (1 - h)
+            return out.neg_().add_(1.0).mul_(h).mul_(4.0)
+        case "tanh":  # 1 - h^2
+            return out.mul_(h).neg_().add_(1.0)
+        case "relu":  # 1[h > 0], as h >= 0
+            return out.sign_()
+        case _:  # softplus: 1 - e^{-h}
+            return out.neg_().expm1_().neg_()
+
+
+@torch.no_grad()
+def _record(group: _Group, x: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, ...]:
+    """Loss, accuracy (R,) and per-layer statistics (R, depth) of every model of a group
+    on the monitored examples x (N, in), y (N,)."""
+    r = group.weights[0].shape[0]
+    logits, hidden = group.forward(x.expand(r, *x.shape))
+    loss = _losses(logits, y.expand(r, *y.shape))
+    acc = (logits.argmax(-1) == y).double().mean(-1)
+    stats = np.empty((6, r, group.depth))
+    # two work buffers for all layers: large temporaries are what costs time here
+    work = torch.empty_like(hidden[0])
+    low = torch.empty(work.shape, dtype=torch.bool)
+    for k, h in enumerate(hidden):  # h: (R, N, width)
+        unit_mean = h.mean(dim=1, keepdim=True)  # (R, 1, width)
+        unit_var = torch.sub(h, unit_mean, out=work).square_().mean(dim=1)  # two passes
+        means = unit_mean.squeeze(1)
+        # variance over units and examples = mean within-unit + between-unit variance
+        total = unit_var.mean(dim=1) + means.var(dim=1, unbiased=False)
+        slope = _relative_slope_(group.activation, h, work)
+        torch.lt(slope, SATURATED, out=low)
+        stats[:, :, k] = torch.stack([
+            means.mean(dim=1), total.sqrt(), unit_var.mean(dim=1).sqrt(),
+            slope.mean(dim=(1, 2)), low.sum(dim=(1, 2)) / low[0].numel(),
+            (slope.amax(dim=1) < SATURATED).sum(dim=1) / h.shape[2]]).double().numpy()
+    loss = torch.where(torch.isfinite(loss), loss, torch.inf)
+    return (loss.double().numpy(), acc.numpy(), *stats)
+
+
+@lru_cache(maxsize=8)
+def _train(specs: tuple[RunSpec, ...], train: TrainConfig, split_seed: int
+           ) -> tuple[RunRecord, ...]:
     split = digits_split(rng=split_seed)
-    n_train = len(split.y_train)
-    if n_train == len(split.y_test):
-        raise ValueError("train and test sets must differ in size (the hooks tell them apart)")
-    model = net.build(split.x_train.shape[1], 10, rng=seed)
-    stats: list[list[tuple[float, float, float, float]]] = [[] for _ in range(net.depth)]
+    x, y = torch.as_tensor(split.x_train), torch.as_tensor(split.y_train)
+    x_test, y_test = torch.as_tensor(split.x_test), torch.as_tensor(split.y_test)
+    members = {a: [i for i, s in enumerate(specs) if s.net.activation == a]
+               for a in ACTIVATIONS}
+    members = {a: m for a, m in members.items() if m}
+    n = len(y)
+    with limited_threads():
+        groups = [_Group([specs[i] for i in m], x.shape[1], int(y.max()) + 1)
+                  for m in members.values()]
+        params = [p for g in groups for p in g.params]
+        buffers = [torch.zeros_like(p) for p in params]
+        steps = []  # the learning rate of each model, shaped to broadcast over a parameter
+        for g, m in zip(groups, members.values(), strict=True):
+            lr = torch.tensor([specs[i].lr for i in m], dtype=x.dtype)
+            steps += [lr.view(len(m), *([1] * (p.dim() - 1))) for p in g.params]
+        gens = [[torch_generator(specs[i].seed) for i in m] for m in members.values()]
+        x_mon, y_mon = x[:MONITOR], y[:MONITOR]
+        history = [[_record(g, x_mon, y_mon)] for g in groups]
+        for _ in range(train.epochs):
+            perms = [torch.stack([torch.randperm(n, generator=q) for q in gs]) for gs in gens]
+            for start in range(0, n, train.batch_size):
+                # the models are independent: the gradient of the sum is each model's own
+                total = sum(_losses(g.forward(x[idx])[0], y[idx]).sum()
+                            for g, idx in ((g, p[:, start:start + train.batch_size])
+                                           for g, p in zip(groups, perms, strict=True)))
+                grads = torch.autograd.grad(total, params)
+                with torch.no_grad():  # torch.optim.SGD with momentum, one lr per model
+                    for p, grad, buf, step in zip(params, grads, buffers, steps, strict=True):
+                        buf.mul_(train.momentum).add_(grad)
+                        p.sub_(step * buf)
+            for g, h in zip(groups, history, strict=True):
+                h.append(_record(g, x_mon, y_mon))
+        final = [(*_evaluate(g, x, y), _evaluate(g, x_test, y_test)[1]) for g in groups]
+    records: list[RunRecord | None] = [None] * len(specs)
+    for m, h, (loss, acc, test) in zip(members.values(), history, final, strict=True):
+        cols = [np.stack(c) for c in zip(*h, strict=True)]  # each (E + 1, R[, depth])
+        for j, i in enumerate(m):
+            records[i] = RunRecord(specs[i].net, specs[i].lr, specs[i].seed, cols[0][:, j],
+                                   cols[1][:, j], loss[j], acc[j], test[j],
+                                   *(c[:, j] for c in cols[2:]))
+    return tuple(records)  # type: ignore[arg-type]
 
-    def hook(layer):
-        def record(module, inputs, h):
-            # the trainer evaluates the whole training set without gradients after each
-            # epoch: those are the passes to record (minibatches and the test set differ)
-            if not torch.is_grad_enabled() and h.shape[0] == n_train:
-                s = relative_slope(net.activation, h)
-                stats[layer].append((h.mean().item(), h.std().item(), s.mean().item(),
-                                     (s < SATURATED).float().mean().item()))
-        return record
 
-    acts = [m for m in model if not isinstance(m, torch.nn.Linear)]
-    handles = [m.register_forward_hook(hook(k)) for k, m in enumerate(acts)]
-    try:
-        with limited_threads():
-            hist = train_classifier(model, split.x_train, split.y_train, train,
-                                    split.x_test, split.y_test)
-    finally:
-        for h in handles:
-            h.remove()
-    arr = np.array(stats).transpose(1, 0, 2)  # (E + 1, depth, 4)
-    return RunRecord(net, hist.train_loss, hist.test_acc, arr[..., 0], arr[..., 1],
-                     arr[..., 2], arr[..., 3])
+def train_runs(specs: Sequence[RunSpec], train: TrainConfig = TRAIN, split_rng: int = 0
+               ) -> tuple[RunRecord, ...]:
+    """Train every network of ``specs`` at once and record it after every epoch.
+
+    Each network is built by ``make_mlp`` with its seed and trained on the stratified
+    digits split of seed ``split_rng`` (its first ``MONITOR`` training examples are the
+    ones recorded after every epoch) by SGD with ``train``'s epochs, batch size and
+    momentum, its own learning rate, and a minibatch order drawn from its own seed, as
+    :func:`hiddenunits.nets.train_classifier` would (``train.lr``, ``train.seed`` and
+    ``train.weight_decay`` are not used; the optimizer must be SGD).  The networks must
+    share depth and width.  Cached per arguments; the records are read-only.
+    """
+    specs = tuple(specs)
+    if not specs or not all(isinstance(s, RunSpec) for s in specs):
+        raise ValueError("specs must be a non-empty sequence of RunSpec")
+    shapes = {(s.net.depth, s.net.width) for s in specs}
+    if len(shapes) > 1:
+        raise ValueError(f"the networks must share depth and width, got {sorted(shapes)}")
+    if not isinstance(train, TrainConfig):
+        raise ValueError(f"train must be a TrainConfig, got {type(train).__name__}")
+    if train.optimizer != "sgd" or train.weight_decay != 0.0:
+        raise ValueError("train must be plain SGD (optimizer 'sgd', weight_decay 0)")
+    return _train(specs, train, check_int("split_rng", split_rng, minimum=0))
 
 
-def glorot_run(net: MLPConfig = NET, train: TrainConfig = TRAIN, rng: int = 0,
-               split_rng: int = 0) -> RunRecord:
-    """Train one MLP with :func:`hiddenunits.nets.train_classifier` and record its layers.
+SweepKey = tuple[str, str, float, int]
+"""(activation, init, learning rate, seed)."""
 
-    ``net`` (activation one of ``ACTIVATIONS``, init one of ``INITS``) is built with
-    weights from seed ``rng`` and trained with ``train`` on the stratified digits split of
-    seed ``split_rng``.  Both are seeds (integers), so that the cache is sound: a run is
-    computed once per arguments.  Forward hooks on the activation modules read the hidden
-    layers when the trainer evaluates the training set after every epoch.
+
+def sweep(net: MLPConfig = NET, train: TrainConfig = TRAIN,
+          lrs: Sequence[float] = LEARNING_RATES, seeds: Sequence[int] = SEEDS,
+          split_rng: int = 0) -> dict[SweepKey, RunRecord]:
+    """Every (activation, init, learning rate, seed) run of the experiment (cached).
+
+    ``net`` gives depth and width (its activation and init are replaced by each of
+    ``ACTIVATIONS`` and ``INITS``); see :func:`train_runs` for the training.
     """
     if not isinstance(net, MLPConfig):
         raise ValueError(f"net must be an MLPConfig, got {type(net).__name__}")
-    if not isinstance(train, TrainConfig):
-        raise ValueError(f"train must be a TrainConfig, got {type(train).__name__}")
-    check_choice("net.activation", net.activation, ACTIVATIONS)
-    check_choice("net.init", net.init, INITS)
-    if net.depth < 1:
-        raise ValueError("net.depth must be at least 1 (a hidden layer to watch)")
-    return _run(net, train, check_int("rng", rng, minimum=0),
-                check_int("split_rng", split_rng, minimum=0))
+    lrs = tuple(check_real("lr", a, low=0.0, low_open=True) for a in lrs)
+    seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
+    if not lrs or not seeds:
+        raise ValueError("lrs and seeds must be non-empty")
+    keys = [(a, i, lr, s) for a in ACTIVATIONS for i in INITS for lr in lrs for s in seeds]
+    specs = [RunSpec(replace(net, activation=a, init=i), lr, s) for a, i, lr, s in keys]
+    return dict(zip(keys, train_runs(specs, train, split_rng), strict=True))
 
 
-def all_runs(net: MLPConfig = NET, train: TrainConfig = TRAIN, rng: int = 0,
-             split_rng: int = 0) -> dict[tuple[str, str], RunRecord]:
-    """Every (activation, init) run of the experiment: ``net`` with each of
-    ``ACTIVATIONS`` and ``INITS`` (cached)."""
-    if not isinstance(net, MLPConfig):
-        raise ValueError(f"net must be an MLPConfig, got {type(net).__name__}")
-    return {(a, i): glorot_run(replace(net, activation=a, init=i), train, rng, split_rng)
-            for i in INITS for a in ACTIVATIONS}
+def _grid(runs: dict[SweepKey, RunRecord]) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be the dict returned by sweep")
+    lrs = tuple(sorted({k[2] for k in runs}))
+    seeds = tuple(sorted({k[3] for k in runs}))
+    need = {(a, i, lr, s) for a in ACTIVATIONS for i in INITS for lr in lrs for s in seeds}
+    if set(runs) != need:
+        raise ValueError("runs must hold every (activation, init, lr, seed) of a grid")
+    return lrs, seeds
+
+
+def best_learning_rates(runs: dict[SweepKey, RunRecord]) -> dict[tuple[str, str], float]:
+    """For each (activation, init), the learning rate of lowest mean final training loss
+    over the seeds (a diverged run counts as infinite loss)."""
+    lrs, seeds = _grid(runs)
+    best = {}
+    for a in ACTIVATIONS:
+        for i in INITS:
+            means = [np.mean([runs[(a, i, lr, s)].final_loss for s in seeds]) for lr in lrs]
+            best[(a, i)] = lrs[int(np.argmin(means))]
+    return best
+
+
+def tuned_runs(runs: dict[SweepKey, RunRecord]) -> dict[tuple[str, str], tuple[RunRecord, ...]]:
+    """For each (activation, init), its runs (one per seed) at its best learning rate."""
+    _, seeds = _grid(runs)
+    return {(a, i): tuple(runs[(a, i, lr, s)] for s in seeds)
+            for (a, i), lr in best_learning_rates(runs).items()}
+
+
+def mean_and_error(values: ArrayLike) -> tuple[float, float]:
+    """(mean, standard error of the mean) of a 1-d sample of at least two values."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or v.size < 2:
+        raise ValueError("values must be a 1-d sample of at least two values")
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
 
 
 # ---------------------------------------------------------------------------------------
 # The published findings, measured.
 # ---------------------------------------------------------------------------------------
 
+TRAINED = 0.9
+"""A unit and initialisation *train* when their tuned runs reach this mean final training
+accuracy; only networks that train are compared for the quality of what they learn."""
+ONSET = 0.01
+"""A layer starts to saturate at the first epoch where this fraction of its units'
+relative slopes (on all training examples) is below ``SATURATED``."""
+SPARSE = 0.2
+"""A rectifier layer counts as sparse when more than this fraction of its outputs is 0."""
+
+
+def onset_epochs(record_saturated: ArrayLike) -> tuple[int | None, ...]:
+    """For a (E + 1, depth) array of saturated fractions, the first epoch at which each
+    layer's fraction exceeds ``ONSET`` (None if it never does)."""
+    a = np.asarray(record_saturated, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError("record_saturated must have shape (E + 1, depth)")
+    out = []
+    for col in a.T:
+        above = np.flatnonzero(col > ONSET)
+        out.append(int(above[0]) if above.size else None)
+    return tuple(out)
+
+
+def _mean(runs: Sequence[RunRecord], what) -> np.ndarray:
+    return np.mean([what(r) for r in runs], axis=0)
+
+
 @dataclass(frozen=True)
 class Findings:
     """Our measurements of the published findings of Glorot & Bengio (2010) and Glorot,
-    Bordes & Bengio (2011), each with the verdict of a fixed numeric criterion."""
+    Bordes & Bengio (2011) on a learning-rate sweep, each with a fixed numeric criterion.
+    Means are over the seeds; "tuned" runs use each unit's and init's best rate."""
 
     epochs: int
     """Epochs trained."""
-    sigmoid_top_start: float
-    """Sigmoid, standard init: mean activation of the top hidden layer before training."""
-    sigmoid_top_end: float
-    """... and after the last epoch."""
-    sigmoid_top_slope: float
-    """... its mean relative slope after the last epoch."""
+    lrs: tuple[float, ...]
+    """The learning-rate grid."""
+    sigmoid_top: tuple[tuple[float, float, float], ...]
+    """Sigmoid, standard init, per rate: (top-layer mean activation before training, after
+    the last epoch, its mean relative slope after the last epoch)."""
     sigmoid_lower_range: tuple[float, float]
-    """(min, max) mean activation of the layers below the top after the last epoch."""
-    sigmoid_top_verdict: str
-    """Finding 1 (top layer driven to saturation): ``"yes"`` if the top layer's mean
-    relative slope is below 0.1; ``"partly"`` if its mean activation fell by more than
-    0.2; else ``"no"``."""
+    """(min, max) final mean activation of the layers below the top, over the rates."""
+    sigmoid_top_saturated: float
+    """Largest final fraction of saturated top-layer slopes of the sigmoid nets."""
     sigmoid_still_falling: bool
-    """The sigmoid top layer's mean activation is lowest at the last epoch."""
-    softplus_dip: tuple[float, int]
-    """Softplus, Xavier init: the lowest top-layer mean relative slope and its epoch."""
-    softplus_final_slope: float
-    """... that slope after the last epoch."""
-    softplus_escapes: bool
-    """Finding 2 (escape from saturation), seen for softplus: the slope climbed back by
-    more than 0.05 from its lowest value."""
-    sigmoid_best_acc: float
-    """Best test accuracy of the sigmoid nets (either init)."""
-    tanh_relu_worst_acc: float
-    """Worst test accuracy of the tanh and ReLU nets."""
+    """At the largest rate, the sigmoid top layer's mean is lowest at the last epoch."""
+    accuracy: dict[tuple[str, str], tuple[float, float]]
+    """Tuned runs: (mean, standard error) of the test accuracy per (unit, init)."""
+    train_accuracy: dict[tuple[str, str], float]
+    """Tuned runs: mean final training accuracy per (unit, init)."""
     sigmoid_worst: bool
-    """Finding 3 (sigmoid worst): ``sigmoid_best_acc < tanh_relu_worst_acc``."""
-    tanh_layer_slopes: tuple[float, ...]
-    """Tanh, standard init: mean relative slope per hidden layer (first to top) at the end."""
+    """Finding: the best sigmoid accuracy is below the worst tanh and ReLU accuracy."""
+    tanh_onsets: tuple[int | None, ...]
+    """Tanh, standard init, tuned: the epoch at which each layer starts to saturate."""
+    tanh_final_saturated: tuple[float, ...]
+    """... and each layer's saturated fraction after the last epoch."""
     tanh_bottom_first: bool
-    """Finding 4 (tanh saturates from the bottom): layer 1 has the lowest slope."""
-    tanh_loss_epoch2: tuple[float, float]
-    """Tanh: training loss after 2 epochs, (standard, Xavier)."""
-    tanh_loss_final: tuple[float, float]
-    """Tanh: final training loss, (standard, Xavier)."""
-    tanh_acc: tuple[float, float]
-    """Tanh: final test accuracy, (standard, Xavier)."""
+    """Finding: saturation starts in layer 1 and spreads upwards (onsets non-decreasing
+    with the layer and layer 1 starts)."""
+    tanh_loss: tuple[tuple[float, float], tuple[float, float]]
+    """Tanh, tuned: (mean, standard error) of the final training loss, (standard, Xavier)."""
     xavier_helps_tanh: bool
-    """Finding 5: Xavier gives tanh a lower training loss after 2 epochs and at the end."""
-    relu_softplus_acc: tuple[tuple[float, float], ...]
-    """(ReLU, softplus) final test accuracy, one pair per init of ``INITS``."""
-    relu_as_good: bool
-    """Finding 6: for both inits ReLU's final loss <= softplus's and its accuracy >=."""
+    """Finding: Xavier's tuned tanh runs end with a lower training loss and a higher test
+    accuracy than the standard init's."""
+    comparable: tuple[bool, ...]
+    """Per init of ``INITS``: both ReLU and softplus train (``TRAINED``)."""
+    relu_as_good: tuple[bool | None, ...]
+    """Per init: ReLU's tuned accuracy is at least softplus's (None: not comparable)."""
     relu_zero_range: tuple[float, float]
-    """(min, max) fraction of exact zeros per ReLU hidden layer after training."""
+    """(min, max) final fraction of exact zeros per ReLU layer, tuned runs of both inits."""
+    relu_dead_range: tuple[float, float]
+    """(min, max) final fraction of dead ReLU units per layer, tuned runs of both inits."""
     relu_sparse: bool
-    """Finding 7 (sparsity): every ReLU layer has more than 20 % exact zeros."""
+    """Finding: every ReLU layer has more than ``SPARSE`` exact zeros."""
 
 
-def findings(runs: dict[tuple[str, str], RunRecord]) -> Findings:
-    """Measure the published findings on the runs of :func:`all_runs` (plain numbers and
+def findings(runs: dict[SweepKey, RunRecord]) -> Findings:
+    """Measure the published findings on the runs of :func:`sweep` (plain numbers and
     verdicts; the book sets them next to the published statements)."""
-    need = {(a, i) for i in INITS for a in ACTIVATIONS}
-    if not isinstance(runs, dict) or not need <= set(runs):
-        raise ValueError("runs must map every (activation, init) pair to a RunRecord")
-    sig = runs[("sigmoid", "standard")]
-    epochs = sig.train_loss.size - 1
-    if epochs < 2:
-        raise ValueError("the findings compare epoch 2 with the end: train >= 2 epochs")
-    top0, top1 = float(sig.mean[0, -1]), float(sig.mean[-1, -1])
-    verdict = ("yes" if sig.slope[-1, -1] < 0.1 else
-               "partly" if top1 < top0 - 0.2 else "no")
-    sp = runs[("softplus", "xavier")]
-    j = int(np.argmin(sp.slope[:, -1]))
-    acc = {k: float(r.test_acc[-1]) for k, r in runs.items()}
-    sig_best = max(acc[("sigmoid", i)] for i in INITS)
-    other_worst = min(v for (a, _), v in acc.items() if a in ("tanh", "relu"))
-    th = runs[("tanh", "standard")].slope[-1]
-    ts, tx = runs[("tanh", "standard")], runs[("tanh", "xavier")]
-    pairs = [(runs[("relu", i)], runs[("softplus", i)]) for i in INITS]
-    zeros = np.concatenate([runs[("relu", i)].saturated[-1] for i in INITS])
+    lrs, seeds = _grid(runs)
+    tuned = tuned_runs(runs)
+    epochs = next(iter(runs.values())).epochs
+    if epochs < 1:
+        raise ValueError("the findings need at least one epoch of training")
+    sig = [[runs[("sigmoid", "standard", lr, s)] for s in seeds] for lr in lrs]
+    sigmoid_top = tuple((float(_mean(rs, lambda r: r.mean[0, -1])),
+                         float(_mean(rs, lambda r: r.mean[-1, -1])),
+                         float(_mean(rs, lambda r: r.slope[-1, -1]))) for rs in sig)
+    lower = np.array([_mean(rs, lambda r: r.mean[-1, :-1]) for rs in sig])
+    top_sat = max(float(r.saturated[-1, -1]) for (a, *_), r in runs.items() if a == "sigmoid")
+    fastest = _mean(sig[-1], lambda r: r.mean[:, -1])
+    acc = {k: mean_and_error([r.test_acc for r in rs]) for k, rs in tuned.items()}
+    train_acc = {k: float(np.mean([r.final_train_acc for r in rs])) for k, rs in tuned.items()}
+    sig_best = max(acc[("sigmoid", i)][0] for i in INITS)
+    other_worst = min(acc[(a, i)][0] for a in ("tanh", "relu") for i in INITS)
+    th = tuned[("tanh", "standard")]
+    onsets = onset_epochs(_mean(th, lambda r: r.saturated))
+    # layer 1 starts, and no layer starts before (or without) the layer below it
+    bottom_first = onsets[0] is not None and all(
+        b is None or (a is not None and a <= b) for a, b in pairwise(onsets))
+    loss = tuple(mean_and_error([r.final_loss for r in tuned[("tanh", i)]])
+                 for i in INITS)
+    comparable = tuple(train_acc[("relu", i)] >= TRAINED and train_acc[("softplus", i)]
+                       >= TRAINED for i in INITS)
+    as_good = tuple(acc[("relu", i)][0] >= acc[("softplus", i)][0] if c else None
+                    for i, c in zip(INITS, comparable, strict=True))
+    relu = [r for i in INITS for r in tuned[("relu", i)]]
+    zeros = np.concatenate([r.saturated[-1] for r in relu])
+    dead = np.concatenate([r.dead[-1] for r in relu])
     return Findings(
-        epochs=epochs,
-        sigmoid_top_start=top0, sigmoid_top_end=top1,
-        sigmoid_top_slope=float(sig.slope[-1, -1]),
-        sigmoid_lower_range=(float(sig.mean[-1, :-1].min()), float(sig.mean[-1, :-1].max())),
-        sigmoid_top_verdict=verdict,
-        sigmoid_still_falling=int(np.argmin(sig.mean[:, -1])) == epochs,
-        softplus_dip=(float(sp.slope[j, -1]), j),
-        softplus_final_slope=float(sp.slope[-1, -1]),
-        softplus_escapes=bool(sp.slope[-1, -1] > sp.slope[j, -1] + 0.05),
-        sigmoid_best_acc=sig_best, tanh_relu_worst_acc=other_worst,
-        sigmoid_worst=sig_best < other_worst,
-        tanh_layer_slopes=tuple(float(s) for s in th),
-        tanh_bottom_first=int(np.argmin(th)) == 0,
-        tanh_loss_epoch2=(float(ts.train_loss[2]), float(tx.train_loss[2])),
-        tanh_loss_final=(float(ts.train_loss[-1]), float(tx.train_loss[-1])),
-        tanh_acc=(float(ts.test_acc[-1]), float(tx.test_acc[-1])),
-        xavier_helps_tanh=bool(tx.train_loss[-1] < ts.train_loss[-1]
-                               and tx.train_loss[2] < ts.train_loss[2]),
-        relu_softplus_acc=tuple((float(r.test_acc[-1]), float(s.test_acc[-1]))
-                                for r, s in pairs),
-        relu_as_good=all(r.train_loss[-1] <= s.train_loss[-1]
-                         and r.test_acc[-1] >= s.test_acc[-1] for r, s in pairs),
+        epochs=epochs, lrs=lrs, sigmoid_top=sigmoid_top,
+        sigmoid_lower_range=(float(lower.min()), float(lower.max())),
+        sigmoid_top_saturated=top_sat,
+        sigmoid_still_falling=int(np.argmin(fastest)) == epochs,
+        accuracy=acc, train_accuracy=train_acc, sigmoid_worst=sig_best < other_worst,
+        tanh_onsets=onsets,
+        tanh_final_saturated=tuple(float(x) for x in _mean(th, lambda r: r.saturated[-1])),
+        tanh_bottom_first=bottom_first,
+        tanh_loss=loss,  # type: ignore[arg-type]
+        xavier_helps_tanh=bool(loss[1][0] < loss[0][0]
+                               and acc[("tanh", "xavier")][0] > acc[("tanh", "standard")][0]),
+        comparable=comparable, relu_as_good=as_good,
         relu_zero_range=(float(zeros.min()), float(zeros.max())),
-        relu_sparse=bool(zeros.min() > 0.2))
+        relu_dead_range=(float(dead.min()), float(dead.max())),
+        relu_sparse=bool(zeros.min() > SPARSE))

@@ -6,6 +6,8 @@ input ``x`` and biases offset by ``-1/2, -3/2, -5/2, ...``.  Its expected total 
 variance is ``V(x) = sum_{n>=1} sigma'(x - n + 1/2)``.  Both sums are midpoint rules, for
 ``softplus(x) = int_0^inf sigma(x - u) du`` and ``sigma(x) = int_0^inf sigma'(x - u) du``;
 the book bounds their errors.  A noisy ReLU replaces the SSU by ``max(0, x + N(0, sigma(x)))``.
+Summing out the copies of an SSU in an RBM leaves ``Psi(x) = sum_{n>=1} softplus(x - n + 1/2)``
+in minus the free energy; it grows like ``max(0, x)^2 / 2``.
 
 Elementwise functions take a scalar or an array and return a ``float`` or an array
 (:func:`hiddenunits.validation.scalar_or_array`).
@@ -32,6 +34,7 @@ VARIANCE_REMAINDER = PEANO_MAX * 5.0 / 12.0  # = 5 / (864 sqrt 3)
 SOFTPLUS_BOUND = 1.0 / 96.0 + SOFTPLUS_REMAINDER  # sup|sigma'|/24 + remainder
 VARIANCE_BOUND = 1.0 / (144.0 * math.sqrt(3.0)) + VARIANCE_REMAINDER  # = 11/(864 sqrt 3)
 TAIL_RATIO = math.exp(0.5) / (math.e - 1.0)  # lim_{x -> -inf} S/softplus = V/sigma
+PSI_GAP = math.pi**2 / 6.0  # 0 < Psi(x) - max(0, x)^2 / 2 < pi^2 / 6
 
 
 def sigmoid(x: ArrayLike) -> float | np.ndarray:
@@ -81,6 +84,22 @@ def stepped_sigmoid_variance(x: ArrayLike) -> float | np.ndarray:
     out = np.empty(arr.size)
     for sl, s in _shifted(arr):
         out[sl] = (s * (1.0 - s)).sum(axis=1)
+    return scalar_or_array(out.reshape(arr.shape), x)
+
+
+def stepped_softplus(x: ArrayLike) -> float | np.ndarray:
+    """Psi(x) = sum_{n>=1} softplus(x - n + 1/2): the copies of an SSU with input x summed out.
+
+    In an RBM whose hidden unit is an SSU, summing its copies out of exp(-E) contributes
+    the factor prod_n (1 + e^{x - n + 1/2}) = e^{Psi(x)}, so Psi(x) enters -F(v).
+    """
+    arr = check_array("x", x)
+    out = np.empty(arr.size)
+    flat = arr.ravel()
+    n = np.arange(1, _n_terms(flat) + 1, dtype=np.float64)
+    for start in range(0, flat.size, 4096):
+        sl = slice(start, start + 4096)
+        out[sl] = np.logaddexp(0.0, flat[sl, None] - n + 0.5).sum(axis=1)
     return scalar_or_array(out.reshape(arr.shape), x)
 
 

@@ -357,7 +357,8 @@ def stabiliser_run(model: str = "relu", tied: int = 2, tie_outgoing: bool = True
                    rng: int | np.random.Generator = 0) -> StabiliserRun:
     """Train from an initialisation whose hidden units 1..``tied`` are equal.
 
-    ``relu``: the digit classifier from PyTorch's default law (:func:`init_relu_network`),
+    ``relu``: the digit classifier from PyTorch's default law
+    (:func:`~hiddenunits.interpretability.init_relu_network`),
     then units 2..tied copied from unit 1, trained by minibatch SGD for
     ``STABILISER_EPOCHS`` epochs (``method`` must be ``gd``).  ``linear``: the digits
     autoencoder with k = 4 from a Gaussian law with PyTorch's variance, tied the same way,

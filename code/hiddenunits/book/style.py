@@ -55,7 +55,10 @@ RC = {
     "grid.alpha": 0.3,
     "lines.linewidth": 1.6,
     "axes.prop_cycle": mpl.cycler(color=[COLORS[c] for c in CYCLE]),
-    "pdf.fonttype": 42,  # embed TrueType so text stays text in the PDF
+    # Type 3 fonts: vector glyphs, and text that stays text.  Type 42 (embedded TrueType)
+    # made matplotlib subset every font with fontTools for every figure: about 1 s a
+    # figure on this machine, a third of a chapter's time budget.
+    "pdf.fonttype": 3,
     "svg.fonttype": "none",
     "image.cmap": "viridis",
 }

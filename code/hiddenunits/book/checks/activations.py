@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from functools import reduce
+from functools import lru_cache, reduce
 
 import numpy as np
 import sympy as sp
-from scipy import optimize
+from scipy import optimize, special
 
+from hiddenunits import activations as act
 from hiddenunits import conditioning as cond
 from hiddenunits import gradient_flow as gf
 from hiddenunits.book.claims import claim, variant
 from hiddenunits.threads import limited_threads
 
 
-def symbolic_residual(exprs: Sequence[sp.Expr]) -> float:
+def symbolic_residual(exprs: Sequence[sp.Expr], polynomial: bool = False) -> float:
     """0.0 when sympy proves every expression identically 0, else a positive residual.
 
-    The residual is the largest absolute value of the expressions at a fixed rational
-    point (1.0 if they all happen to vanish there), so a failed proof reports a size.
+    Expressions are expanded and, unless ``polynomial`` (then expansion alone decides:
+    a polynomial is identically 0 exactly when its expansion is), simplified.  The
+    residual is the largest absolute value of the expressions at a fixed rational point
+    (1.0 if they all happen to vanish there), so a failed proof reports a size.
     """
-    exprs = [sp.simplify(sp.expand(e)) for e in exprs]
+    exprs = [sp.expand(e) for e in exprs]
+    if not polynomial:
+        exprs = [e if e == 0 else sp.simplify(e) for e in exprs]
     if all(e == 0 for e in exprs):
         return 0.0
     values = []
@@ -83,7 +88,70 @@ def check_affine_composition(weight: Callable = composed_weight,
         out = w * out + b
         ws.append(w)
         bs.append(b)
-    return symbolic_residual(list(out - (weight(ws) * x + bias(ws, bs))))
+    return symbolic_residual(list(out - (weight(ws) * x + bias(ws, bs))), polynomial=True)
+
+
+# --------------------------------------------------------------------------- universality
+def _uat_target(x: np.ndarray) -> np.ndarray:
+    """The continuous function approximated: neither odd nor even, not a polynomial."""
+    return np.sin(4 * x) + np.cos(3 * x)
+
+
+UAT_UNITS = 500
+"""Hidden units of the random one-layer networks of the check."""
+UAT_UNIVERSAL = {
+    "logistic sigmoid": lambda t: 1 / (1 + np.exp(-np.clip(t, -500, 500))),
+    "ReLU": lambda t: np.maximum(t, 0.0),
+    "Heaviside step (discontinuous)": lambda t: (t > 0).astype(np.float64),
+    "GELU (not monotone)": lambda t: t * special.ndtr(t),
+}
+UAT_POLYNOMIAL = {"t^2": lambda t: t**2, "t^3": lambda t: t**3}
+UAT_TOLERANCE = 0.1
+
+
+@lru_cache(maxsize=16)
+def _uat_error(name: str, bias: bool) -> float:
+    """The error of one activation of the check (the variants reuse the true run's fits)."""
+    phi = {**UAT_UNIVERSAL, **UAT_POLYNOMIAL}[name]
+    return act.random_feature_error(phi, _uat_target, UAT_UNITS, bias=bias)
+
+
+@claim("thm-universal-approximation",
+       statement="one hidden layer with a locally bounded, piecewise continuous phi and "
+                 "biases approximates every continuous function on compacta uniformly iff "
+                 "phi is not a polynomial",
+       math=r"sums $\sum_j a_j \phi(w_j^\top x + b_j)$ are dense in $C(K)$ for every "
+            r"compact $K$ if and only if $\phi$ is not a polynomial ($\phi$ locally "
+            r"bounded and piecewise continuous)",
+       method="numeric", tolerance=UAT_TOLERANCE,
+       variants=[variant("every nonlinear phi will do, polynomials included",
+                         universal=(*UAT_UNIVERSAL, *UAT_POLYNOMIAL), not_universal=()),
+                 variant("phi must be continuous (the step function is not universal)",
+                         universal=tuple(k for k in UAT_UNIVERSAL if "step" not in k),
+                         not_universal=(*UAT_POLYNOMIAL, "Heaviside step (discontinuous)")),
+                 variant("the biases b_j are not needed", bias=False)])
+def check_universal_approximation(universal: Sequence[str] = tuple(UAT_UNIVERSAL),
+                                  not_universal: Sequence[str] = tuple(UAT_POLYNOMIAL),
+                                  bias: bool = True) -> float:
+    """Largest sup-norm error on [-1, 1] of the claimed universal activations, or 1 for a
+    claimed non-universal one that approximates the target within the tolerance.
+
+    For each activation, :func:`hiddenunits.activations.random_feature_error` fits
+    f(x) = sin 4x + cos 3x by least squares with 500 random units (weights N(0, 10^2),
+    each unit's kink or step inside [-1, 1]) on 1001 points and measures the largest
+    error on 3001 points.  The theorem is about a limit, the check about one width: 500
+    units bring the step function, the slowest of the four (its error is about the
+    largest gap between neighbouring steps times |f'|), to an error near 0.05, and 0.1
+    leaves a factor of 2.  A polynomial phi of degree d only ever gives polynomials of
+    degree at most d (the proof of the "only if" half): t^2 and t^3 stay near 1.6 and
+    0.95 whatever the width.  Without biases the sums are odd plus constant (sigmoid,
+    GELU), lie in span{relu(x), relu(-x), 1} (ReLU), or are constant on each side of 0
+    (step), and the error stays above 1.
+    """
+    errors = {k: _uat_error(k, bias) for k in (*universal, *not_universal)}
+    worst = max((errors[k] for k in universal), default=0.0)
+    contradicted = any(errors[k] <= UAT_TOLERANCE for k in not_universal)
+    return max(worst, 1.0 if contradicted else 0.0)
 
 
 # --------------------------------------------------------------------------- sigmoid, tanh
@@ -150,7 +218,8 @@ def check_tanh_sigmoid(relation: Callable = lambda t: 2 * _sigmoid(2 * t) - 1,
 # --------------------------------------------------------------------------- sign constraint
 SIGN_UNITS = ("sigmoid", "relu", "softplus")  # units with outputs >= 0
 SIGN_SEEDS = (0, 1)
-SIGN_EXAMPLES = 12
+SIGN_EXAMPLES = 6
+SIGN_BATCH = 16  # the minibatch of the false variant
 
 
 @claim("prop-single-example-sign",
@@ -161,13 +230,14 @@ SIGN_EXAMPLES = 12
        method="exact", tolerance=0.0,
        variants=[variant("the same for inputs of both signs (tanh units below)",
                          units=("tanh",)),
-                 variant("the same for a minibatch of 16 examples", batch_size=16),
+                 variant(f"the same for a minibatch of {SIGN_BATCH} examples",
+                         batch_size=SIGN_BATCH),
                  variant("the gradient has the sign of -delta", relative_sign=-1)])
 def check_single_example_sign(units: Sequence[str] = SIGN_UNITS, batch_size: int = 1,
                               relative_sign: int = 1) -> float:
     """Number of weight changes whose sign contradicts the statement, after one SGD step.
 
-    For each unit type below (``units``), two network seeds and twelve batches of
+    For each unit type below (``units``), two network seeds and six batches of
     ``batch_size`` digits, one step of SGD is taken on a fresh network
     (:func:`hiddenunits.conditioning.sgd_update`) and the weights are compared before and
     after.  The bias change of unit j is -lr delta_j, so the statement says every change
@@ -175,16 +245,24 @@ def check_single_example_sign(units: Sequence[str] = SIGN_UNITS, batch_size: int
     is counted: the first reads pixels (>= 0), the others read the units below.
     """
     violations = 0
-    with limited_threads():
+    with limited_threads():  # once: entering it costs milliseconds
         for activation in units:
             for seed in SIGN_SEEDS:
                 for k in range(SIGN_EXAMPLES):
-                    x, y = cond.digits_batch(batch_size, offset=k * batch_size)
-                    for dw, db in cond.sgd_update(activation, x, y, rng=seed):
-                        s = np.sign(dw)  # (out, in)
-                        expected = relative_sign * np.sign(db)[:, None]  # (out, 1)
+                    for s, db in _update_signs(activation, batch_size, seed, k):
+                        expected = relative_sign * db[:, None]  # (out, 1)
                         violations += int(np.count_nonzero((s != 0) & (s != expected)))
     return float(violations)
+
+
+@lru_cache(maxsize=256)
+def _update_signs(activation: str, batch_size: int, seed: int, k: int
+                  ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """(sign of Delta W_l (out, in), sign of Delta b_l (out,)) for every layer after one SGD
+    step on batch k (the variants reuse the true statement's steps)."""
+    x, y = cond.digits_batch(batch_size, offset=k * batch_size)
+    return tuple((np.sign(dw), np.sign(db))
+                 for dw, db in cond.sgd_update(activation, x, y, rng=seed))
 
 
 # --------------------------------------------------------------------------- conditioning
@@ -208,7 +286,12 @@ def eigen_residual(n: int, top: Callable) -> float:
         basis.append(v)
     det = sp.Matrix.hstack(*basis).det()
     exprs.append(sp.expand(det**2 - mu[0] ** (2 * (n - 2)) * norm2**2))
-    return symbolic_residual(exprs)
+    return symbolic_residual(exprs, polynomial=True)
+
+
+EIGEN_DIM = 4  # the dimension of the symbolic eigen-decomposition
+KAPPA_CASES = 40  # random Hessians of the numeric comparison ...
+KAPPA_MAX_WIDTH = 50  # ... of sizes 2 to this
 
 
 @claim("prop-linear-unit-conditioning",
@@ -230,16 +313,91 @@ def check_linear_unit_conditioning(top: Callable = lambda s2, m2: s2 + m2,
     eigenvalue, and with it kappa, carries a relative error of about n x eps x kappa
     = 50 x 1.1e-16 x 60 = 3.3e-13 at worst: 1e-12 is that worst case with a factor of 3.
     """
-    symbolic = eigen_residual(4, top)
+    symbolic = eigen_residual(EIGEN_DIM, top)
     rng = np.random.default_rng(0)
     worst = 0.0
     with limited_threads():
-        for _ in range(40):
-            n = int(rng.integers(2, 51))
+        for _ in range(KAPPA_CASES):
+            n = int(rng.integers(2, KAPPA_MAX_WIDTH + 1))
             mu = rng.normal(size=n) * rng.uniform(0.0, 3.0) / math.sqrt(n)
             s2 = float(rng.uniform(0.05, 2.0))
-            h = cond.second_moment(mu, s2 * np.eye(n))
-            worst = max(worst, abs(kappa(s2, float(mu @ mu)) / cond.condition_number(h) - 1))
+            ev = np.linalg.eigvalsh(cond.second_moment(mu, s2 * np.eye(n)))
+            worst = max(worst, abs(kappa(s2, float(mu @ mu)) / (ev[-1] / ev[0]) - 1))
+    return symbolic + worst
+
+
+_S, _LAMBDA = sp.Symbol("s", positive=True), sp.Symbol("lambda")
+BIAS_MAX_DIM = 3  # the characteristic polynomial is proved for n = 1, ..., this
+
+
+@lru_cache(maxsize=4)
+def _bias_char_poly(n: int) -> tuple[sp.Expr, sp.Expr]:
+    """(det(lambda I - H~) expanded, |mu|^2) for the second moment H~ of (x, 1),
+    x with mean mu (symbolic) and covariance s^2 I_n."""
+    mu = sp.Matrix(sp.symbols(f"m0:{n}", real=True))
+    top = _S**2 * sp.eye(n) + mu * mu.T
+    h = sp.Matrix(sp.BlockMatrix([[top, mu], [mu.T, sp.eye(1)]]))
+    return sp.expand((_LAMBDA * sp.eye(n + 1) - h).det(method="berkowitz")), (mu.T * mu)[0, 0]
+
+
+def bias_char_residual(n: int, trace: Callable) -> float:
+    """Symbolic residual of det(lambda I - H~) = (lambda - s^2)^(n-1) (lambda^2 -
+    trace(s^2, |mu|^2) lambda + s^2) for the second moment H~ of (x, 1), x ~ (mu, s^2 I_n)."""
+    det, norm2 = _bias_char_poly(n)
+    claimed = (_LAMBDA - _S**2) ** (n - 1) * (_LAMBDA**2 - trace(_S**2, norm2) * _LAMBDA
+                                              + _S**2)
+    diff = sp.expand(det - claimed)  # a polynomial identity: expansion decides it
+    if diff == 0:
+        return 0.0
+    point = {v: sp.Rational(3, 7) + k for k, v in enumerate(sorted(diff.free_symbols, key=str))}
+    return abs(float(diff.subs(point))) or 1.0  # a size for the report
+
+
+def _bias_cases() -> list[tuple[np.ndarray, float]]:
+    """(mu, s^2): 40 random cases, ten of them centred (mu = 0) with s^2 != 1."""
+    rng = np.random.default_rng(2)
+    cases = []
+    for k in range(40):
+        n = int(rng.integers(1, 31))
+        mu = np.zeros(n) if k < 10 else rng.normal(size=n) * rng.uniform(0, 2) / math.sqrt(n)
+        cases.append((mu, float(rng.choice([rng.uniform(0.02, 0.7), rng.uniform(1.5, 4.0)]))))
+    return cases
+
+
+@claim("prop-bias-conditioning",
+       statement="with a bias, Sigma = s^2 I: the Hessian of (x, 1) has s^2 (n - 1 times) "
+                 "and the roots of l^2 - (1 + s^2 + |mu|^2) l + s^2; centred inputs give "
+                 "kappa = max(s^2, 1/s^2), not 1",
+       math=r"with a bias and $\Sigma = s^2 I$: the eigenvalues are $s^2$ ($n - 1$ times) "
+            r"and the roots of $\lambda^2 - (1 + s^2 + \lVert\mu\rVert^2)\lambda + s^2$; "
+            r"for $\mu = 0$, $\kappa = \max(s^2, 1/s^2)$",
+       method="numeric", tolerance=1e-10,
+       variants=[variant("centring alone gives kappa = 1 with a bias too",
+                         kappa=lambda m2, s2: 1.0 if m2 == 0 else cond.bias_condition(m2, s2)),
+                 variant("the bias changes nothing: kappa = 1 + |mu|^2 / s^2",
+                         kappa=lambda m2, s2: cond.isotropic_condition(m2, s2)),
+                 variant("trace s^2 + |mu|^2 (the bias's own 1 forgotten)",
+                         trace=lambda s2, m2: s2 + m2)])
+def check_bias_conditioning(trace: Callable = lambda s2, m2: 1 + s2 + m2,
+                            kappa: Callable = cond.bias_condition) -> float:
+    """Symbolic residual of the characteristic polynomial for n = 1, 2, 3, plus the
+    largest relative error of ``kappa(|mu|^2, s^2)`` against numpy's eigenvalues.
+
+    The 40 cases have n from 1 to 30 and kappa up to about 60; eigvalsh is backward
+    stable, so the relative error of the eigenvalue ratio is below n x eps x kappa, about
+    4e-13: 1e-10 leaves a wide margin.
+    """
+    symbolic = max(bias_char_residual(n, trace) for n in range(1, BIAS_MAX_DIM + 1))
+    worst = 0.0
+    with limited_threads():
+        for mu, s2 in _bias_cases():
+            n = mu.size
+            h = np.zeros((n + 1, n + 1))
+            h[:n, :n] = cond.second_moment(mu, s2 * np.eye(n))
+            h[:n, n] = h[n, :n] = mu
+            h[n, n] = 1.0
+            ev = np.linalg.eigvalsh(h)  # not cond.condition_number: one thread limit, here
+            worst = max(worst, abs(kappa(float(mu @ mu), s2) / (ev[-1] / ev[0]) - 1))
     return symbolic + worst
 
 
@@ -248,7 +406,7 @@ def _wishart(rng: np.random.Generator, n: int) -> np.ndarray:
     return a @ a.T / (n + 2)  # (n, n) positive definite
 
 
-@claim("cor-conditioning-general",
+@claim("prop-conditioning-general",
        statement="any Sigma: lambda_1 <= lambda_min(H) <= lambda_2, lambda_max(H) >= "
                  "lambda_1 + |mu|^2, so kappa(H) >= (lambda_1 + |mu|^2) / lambda_2",
        math=r"for any $\Sigma \succ 0$: $\lambda_1 \le \lambda_{\min}(H) \le \lambda_2$, "
@@ -291,15 +449,19 @@ def check_conditioning_general(lower: Callable = lambda lam, m2: lam[0],
 
 
 # --------------------------------------------------------------------------- GD on a quadratic
+GD_RANDOM_CASES = 20  # random quadratics of the rate check ...
+GD_RANDOM_DIM = 5  # ... in this dimension
+
+
 def _gd_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     """(Hessian, w_0 - w*): the two-weight problems, then 20 random 5 x 5 ones."""
     rng = np.random.default_rng(0)
     h, hc = cond.TwoWeightProblem().hessian, cond.TwoWeightProblem(mean=0.0).hessian
     cases = [(h, np.array([1.0, -1.0])), (h, np.array([1.0, 1.0])),
              (hc, np.array([1.0, -1.0]))]
-    for _ in range(20):
-        a = rng.normal(size=(5, 5))
-        cases.append((a @ a.T + 0.1 * np.eye(5), rng.normal(size=5)))
+    for _ in range(GD_RANDOM_CASES):
+        a = rng.normal(size=(GD_RANDOM_DIM, GD_RANDOM_DIM))
+        cases.append((a @ a.T + 0.1 * np.eye(GD_RANDOM_DIM), rng.normal(size=GD_RANDOM_DIM)))
     return cases
 
 
@@ -394,9 +556,10 @@ def _gd_mismatch(fun: cond.Derivatives, a: np.ndarray, c: np.ndarray, u0: np.nda
 
 
 @claim("prop-newton-affine",
-       statement="Newton on g(u) = f(Au + c) gives theta_k = A u_k + c; gradient descent "
+       statement="Newton on f~(u) = f(Au + c) gives theta_k = A u_k + c; gradient descent "
                  "has this property for all f only if A A^T is a multiple of I",
-       math=r"Newton's method on $g(u) = f(Au + c)$ gives $\theta_k = A u_k + c$; gradient "
+       math=r"Newton's method on $\tilde f(u) = f(Au + c)$ gives $\theta_k = A u_k + c$; "
+            r"gradient "
             r"descent has this property for all $f$ only if $AA^\top \propto I$",
        method="numeric", tolerance=1e-10,
        variants=[variant("gradient descent is affine invariant too",
@@ -507,7 +670,7 @@ def _widest_measured() -> float:
     return -float(res.fun)
 
 
-@claim("cor-sigmoid-gain-window",
+@claim("prop-sigmoid-gain-window",
        statement="|w| sigma'(wh + b) >= 1 needs |w| >= 4 and h in an interval of length "
                  "(4/|w|) arccosh(sqrt|w|/2) ~ 2 ln|w|/|w|, largest (l*) at |w| = w*",
        math=r"$\lvert w\rvert\sigma'(wh + b) \ge 1$ needs $\lvert w\rvert \ge 4$ and $h$ in an "

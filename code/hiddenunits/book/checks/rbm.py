@@ -319,9 +319,7 @@ def check_ssu_variance(target: Callable = ssu.sigmoid,
 def tail_ratio_symbolic() -> sp.Expr:
     """lim_{x->-inf} S(x)/softplus(x) = sum_{n>=1} e^{1/2-n}, summed by sympy."""
     n = sp.symbols("n", integer=True, positive=True)
-    r = sp.symbols("r", positive=True)
-    geometric = sp.summation(r**n, (n, 1, sp.oo))  # Piecewise: r/(1-r) for r < 1
-    return sp.exp(sp.Rational(1, 2)) * geometric.subs(r, sp.exp(-1))
+    return sp.summation(sp.exp(sp.Rational(1, 2) - n), (n, 1, sp.oo))
 
 
 TAIL_LIMIT = sp.exp(sp.Rational(1, 2)) / (sp.E - 1)
@@ -345,71 +343,115 @@ def check_ssu_tail(limit: sp.Expr = TAIL_LIMIT) -> float:
     return symbolic + abs(r1 - float(limit)) + abs(r2 - float(limit))
 
 
+@lru_cache(maxsize=1)
+def _psi_values() -> tuple[np.ndarray, np.ndarray]:
+    """x on a grid of step 1e-3 over [-40, 60] and Psi(x) (read-only).  Below -40 every
+    term is < e^{-39}; above 60, Psi - x^2/2 has long settled (it changes by less than
+    1e-8 beyond x = 20)."""
+    x = np.linspace(-40.0, 60.0, 100001)
+    psi = np.asarray(ssu.stepped_softplus(x))
+    x.setflags(write=False)
+    psi.setflags(write=False)
+    return x, psi
+
+
+@claim("lem-ssu-free-energy",
+       statement="0 < Psi(x) - max(0, x)^2 / 2 < pi^2 / 6 for all x, Psi(x) = "
+                 "sum_{n>=1} softplus(x - n + 1/2)",
+       math=r"$0 < \Psi(x) - \tfrac12 \max(0, x)^2 < \pi^2/6$ for all $x$, where "
+            r"$\Psi(x) = \sum_{n \ge 1} \operatorname{softplus}(x - n + \tfrac12)$",
+       method="numeric", tolerance=1e-9,
+       variants=[variant("the constant 1 in place of pi^2/6", gap=1.0),
+                 variant("x^2/2 in place of max(0, x)^2/2 (the negative side grows too)",
+                         square=lambda x: x * x / 2.0)])
+def check_ssu_free_energy(gap: float = ssu.PSI_GAP,
+                          square: Callable = lambda x: np.maximum(x, 0.0) ** 2 / 2.0) -> float:
+    """Largest violation of square(x) < Psi(x) < square(x) + gap on a grid of step 1e-3
+    over [-40, 60] (Psi summed term by term; round-off ~1e-12 on values up to 1800)."""
+    x, psi = _psi_values()
+    d = psi - square(x)
+    return float(max(0.0, -d.min(), d.max() - gap))
+
+
+# Gaussian RBMs with SSU hidden units and two visible units, W (2, n_h) by columns w_j:
+# kappa = max_u |max(0, W^T u)|^2 over unit vectors u, against the tempting conditions.
+SSU_MODELS = (
+    # two units of norm 0.9, 30 degrees apart: every |w_j|^2 = 0.81 but kappa = 1.51
+    ((0.9, 0.9 * math.cos(math.pi / 6)), (0.0, 0.9 * math.sin(math.pi / 6))),
+    # opposite units: sigma_max(W)^2 = 1.62 but only one is ever on, kappa = 0.81
+    ((0.9, -0.9), (0.0, 0.0)),
+    # one unit of norm 1.2 (kappa = 1.44) and a weak one
+    ((1.2, 0.0), (0.0, -0.5)),
+    # three units in different directions, kappa = 0.50
+    ((0.5, 0.3, -0.7), (0.5, -0.6, 0.1)),
+)
+
+
+def _kappa_2d(W: np.ndarray) -> float:
+    """kappa(W) for two visible units, by a scan of 36000 directions (exact to ~1e-8)."""
+    t = np.linspace(0.0, 2 * np.pi, 36000, endpoint=False)
+    u = np.stack([np.cos(t), np.sin(t)], axis=1)
+    return float((np.maximum(u @ W, 0.0) ** 2).sum(axis=1).max())
+
+
+@lru_cache(maxsize=1)
+def _ssu_growth() -> tuple[tuple[np.ndarray, float], ...]:
+    """For every model of SSU_MODELS (biases and standard deviations drawn once): its W and
+    Delta = log of the integral of exp(-F) over the disc |v / s| <= 60 minus that over
+    |v / s| <= 30, by polar quadrature (-F from the SSU free energy, Psi interpolated
+    linearly from a grid of step 0.01: error < 1e-4 in -F, since Psi'' <= 1)."""
+    rng = np.random.default_rng(11)
+    xs = np.linspace(-80.0, 80.0, 16001)  # |c_j + w_j . v/s| < 80 on the discs
+    psi = ssu.stepped_softplus(xs)
+    t = np.linspace(0.0, 2 * np.pi, 180, endpoint=False)
+    r = np.linspace(0.0, 60.0, 601)[1:]
+    z = (r[:, None, None] * np.stack([np.cos(t), np.sin(t)], axis=1)[None]).reshape(-1, 2)
+    out = []
+    for columns in SSU_MODELS:
+        W = np.array(columns, dtype=np.float64)
+        b, c = rng.normal(0.0, 0.5, 2), rng.normal(0.0, 0.5, W.shape[1])
+        s = rng.uniform(0.5, 1.5, 2)
+        x = c + z @ W  # hidden inputs at v = s z
+        neg_f = -(((s * z - b) / s) ** 2).sum(axis=1) / 2 + np.interp(x, xs, psi).sum(axis=1)
+        log_terms = (neg_f.reshape(len(r), len(t)) + np.log(r)[:, None]).ravel()
+        inner = np.repeat(r <= 30.0, len(t))
+        out.append((W, float(logsumexp(log_terms) - logsumexp(log_terms[inner]))))
+    return tuple(out)
+
+
+@claim("prop-ssu-rbm-proper",
+       statement="a Gaussian RBM with stepped sigmoid hidden units is normalisable if "
+                 "kappa(W) = max_|u|=1 |max(0, W^T u)|^2 < 1 and improper if kappa(W) > 1",
+       math=r"a Gaussian RBM with stepped sigmoid hidden units is normalisable if "
+            r"$\kappa(W) = \max_{\lVert u\rVert = 1} \lVert \max(0, W^\top u)\rVert^2 < 1$ "
+            r"and improper if $\kappa(W) > 1$",
+       method="numeric", tolerance=1e-6,
+       variants=[variant("normalisable iff sigma_max(W) < 1 (the condition for linear "
+                         "hidden units)",
+                         proper=lambda W: np.linalg.norm(W, 2) ** 2 < 1.0),
+                 variant("normalisable iff every |W_:j| < 1 (one unit at a time)",
+                         proper=lambda W: (W**2).sum(axis=0).max() < 1.0),
+                 variant("always normalisable, as with binary hidden units",
+                         proper=lambda W: True)])
+def check_ssu_rbm_proper(proper: Callable = lambda W: _kappa_2d(W) < 1.0) -> float:
+    """On four models with two visible units (kappa = 1.51, 0.81, 1.44, 0.50; random
+    biases and standard deviations): where ``proper`` predicts a finite Z, the growth
+    Delta of the log integral from radius 30 to 60 (in v / s) must vanish (the mass
+    beyond radius 30 is below e^{-60} of the total when kappa <= 0.81); where it predicts
+    Z = infinity, Delta must exceed 10 nats (it is about (kappa - 1) 2700 / 2 > 500).
+    Returns the largest violation."""
+    err = 0.0
+    for W, growth in _ssu_growth():
+        err = max(err, growth if proper(W) else max(0.0, 10.0 - growth))
+    return float(err)
+
+
 def _symbolic_size(expr: sp.Expr, point: dict) -> float:
     """0 if ``expr`` simplifies to 0, else |expr| at ``point`` (at least 1e-300)."""
     expr = sp.simplify(expr)
     if expr == 0:
         return 0.0
     return max(abs(float(expr.subs(point))), 1e-300)
-
-
-@claim("prop-relu-homogeneous",
-       statement="relu(a x) = a relu(x) for all a >= 0 and x (scale equivariance, degree 1)",
-       math=r"$\max(0, ax) = a\max(0, x)$ for all $a \ge 0$ and real $x$",
-       method="symbolic", tolerance=0.0,
-       variants=[variant("scale invariance: relu(a x) = relu(x)", degree=0),
-                 variant("for every real a, negative ones included", sign=-1)])
-def check_relu_homogeneous(degree: int = 1, sign: int = 1) -> float:
-    """sympy simplifies relu(a x) - a^degree relu(x) on x > 0 and x < 0, with a = sign * alpha
-    (alpha > 0), and at a = 0; the error is the size of what does not simplify to 0."""
-    alpha, t = sp.symbols("alpha t", positive=True)
-    relu = lambda z: sp.Max(0, z)  # noqa: E731
-    a = sign * alpha
-    point = {alpha: sp.Rational(3, 2), t: 2}
-    pos = _symbolic_size(relu(a * t) - a**degree * relu(t), point)  # x = t > 0
-    neg = _symbolic_size(relu(-a * t) - a**degree * relu(-t), point)  # x = -t < 0
-    zero = _symbolic_size(relu(0 * t) - sp.Integer(0) ** degree * relu(t), point)  # a = 0
-    return max(pos, neg, zero)
-
-
-def _random_net(rng: np.random.Generator, sizes: list[int]) -> list[np.ndarray]:
-    return [rng.standard_normal((m, n)) / math.sqrt(n)
-            for n, m in zip(sizes[:-1], sizes[1:], strict=True)]
-
-
-@claim("cor-relu-net-homogeneous",
-       statement="a bias-free ReLU network satisfies f(a x) = a f(x) for a >= 0; "
-                 "with biases it does not",
-       math=r"a bias-free ReLU network satisfies $f(ax) = a f(x)$ for $a \ge 0$; with "
-            r"biases it does not",
-       method="numeric", tolerance=1e-12,
-       variants=[variant("the same for networks with biases", biases=True),
-                 variant("f(a x) = a^L f(x), L the number of weight layers",
-                         degree=lambda depth: depth)])
-def check_relu_net_homogeneous(biases: bool = False,
-                               degree: Callable[[int], int] = lambda depth: 1) -> float:
-    """Relative residual of f(ax) - a^degree f(x) over random nets of 1 to 4 weight layers
-    and a in {0, 0.3, 1, 2.5, 100} (float64 round-off ~1e-15 per layer), plus 1 if a net
-    with biases passes the same test (the second sentence)."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((50, 8))
-
-    def residual(sizes: list[int], with_biases: bool) -> float:
-        weights = _random_net(rng, sizes)
-        bs = [rng.standard_normal(w.shape[0]) for w in weights] if with_biases else None
-        worst = 0.0
-        for a in (0.0, 0.3, 1.0, 2.5, 100.0):
-            fx = ssu.relu_net(x, weights, bs)
-            fax = ssu.relu_net(a * x, weights, bs)
-            scaled = a ** degree(len(weights)) * fx
-            worst = max(worst, float(np.max(np.abs(fax - scaled)) /
-                                     (1.0 + np.max(np.abs(scaled)))))
-        return worst
-
-    nets = ([8, 4], [8, 16, 4], [8, 16, 16, 4], [8, 16, 16, 16, 4])
-    worst = max(residual(sizes, biases) for sizes in nets)
-    control = residual([8, 16, 4], True)  # with biases the identity fails
-    return worst + (1.0 if control < 1e-3 else 0.0)
 
 
 # --------------------------------------------------------------------------- tied nets
@@ -482,9 +524,9 @@ def _tied_measurements() -> tuple:
        statement="the depth-L tied net's visible marginal is the L-half-step Gibbs chain from "
                  "the top; it equals p(v) for an equilibrium top, and otherwise TV(p_L, p) <= "
                  "(1/2) sqrt(chi^2(pi' || p)) lambda_2^floor(L/2), a rate that is attained",
-       math=r"the depth-$L$ tied net's visible marginal $p_L$ is the $L$-half-step Gibbs "
-            r"chain from the top; $p_L = p$ for an equilibrium top, and otherwise "
-            r"$\operatorname{TV}(p_L, p) \le \tfrac12\sqrt{\chi^2(\pi'\,\|\,p)}\,"
+       math=r"the depth-$L$ tied net's visible marginal $p^{(L)}$ is the $L$-half-step Gibbs "
+            r"chain from the top; $p^{(L)} = p$ for an equilibrium top, and otherwise "
+            r"$\operatorname{TV}(p^{(L)}, p) \le \tfrac12\sqrt{\chi^2(\pi'\,\|\,p)}\,"
             r"\lambda_2^{\lfloor L/2\rfloor}$, a rate that is attained",
        method="exact", tolerance=1e-12,
        variants=[variant("rate lambda_2 per layer (lambda_2^L)", rate=lambda lam, L: lam**L),
@@ -544,6 +586,55 @@ def check_complementary_prior(prior: Callable = lambda model, p_h: p_h) -> float
         formula = _product(expit(V @ model.W + model.c), H)
         err = max(err, np.abs(bn.directed_posterior(prior(model, p_h), model) - formula).max())
     return float(err)
+
+
+POSTERIOR_MODELS = ((2, 2, 1.5, 0), (3, 2, 2.0, 1), (2, 3, 1.0, 2))
+
+
+def _chain_from(model: R.RBM, depth: int, state: int) -> np.ndarray:
+    """The upward Gibbs chain from the point mass at visible state ``state``."""
+    return bn.gibbs_chain_law(model, depth, np.eye(2**model.n_visible)[state])[state]
+
+
+def _independent_layers(model: R.RBM, depth: int, state: int) -> np.ndarray:
+    """The product of the chain's one-layer marginals (layers independent given v^0)."""
+    law = _chain_from(model, depth, state)
+    out = np.ones(())
+    for axis in range(law.ndim):
+        other = tuple(i for i in range(law.ndim) if i != axis)
+        out = out[..., None] * law.sum(axis=other)
+    return out
+
+
+@claim("prop-tied-posterior",
+       statement="in the tied net whose top layer has the RBM's marginal, the posterior of "
+                 "all layers above v^0 is the Gibbs chain started at v^0",
+       math=r"in the tied net whose top layer has the RBM's marginal, "
+            r"$p(x_1, \dots, x_L \mid x_0) = \prod_{\ell < L} p(x_{\ell+1} \mid x_\ell)$, "
+            r"the Gibbs chain started at $x_0 = v^0$",
+       method="exact", tolerance=1e-12,
+       variants=[variant("the same with a uniform top layer (a finite net off equilibrium)",
+                         top=lambda p_v, p_h, L: np.full((p_h if L % 2 else p_v).size,
+                                                         1.0 / (p_h if L % 2 else p_v).size)),
+                 variant("the layers above v^0 independent given v^0 (the product of the "
+                         "chain's one-layer marginals)", chain=_independent_layers)])
+def check_tied_posterior(top: Callable = lambda p_v, p_h, L: p_h if L % 2 else p_v,
+                         chain: Callable = _chain_from) -> float:
+    """On a 2x2, a 3x2 and a 2x3 RBM and depths 1-4, exactly: the posterior given every
+    visible state v^0, from the joint of all layers summed configuration by configuration
+    (:func:`hiddenunits.belief_net.tied_net_joint`, top layer ``top``), against ``chain``
+    (the Gibbs chain's law from the kernels)."""
+    err = 0.0
+    for nv, nh, scale, seed in POSTERIOR_MODELS:
+        model, _ = bn.tiny_problem(bn.TinyProblem(n_visible=nv, n_hidden=nh, scale=scale,
+                                                  seed=seed))
+        p_v, p_h = bn.rbm_marginals(model)
+        for depth in range(1, 5):
+            joint = bn.tied_net_joint(model, depth, top(p_v, p_h, depth))
+            for state in range(2**nv):
+                post = joint[state] / joint[state].sum()
+                err = max(err, float(np.abs(post - chain(model, depth, state)).max()))
+    return err
 
 
 TELESCOPING = (bn.TinyProblem(), bn.TinyProblem(n_visible=5, n_hidden=3, scale=2.0, seed=4))
@@ -609,29 +700,25 @@ def _cd_bias_measurements() -> tuple:
     return tuple(out)
 
 
-def _spectral_bound(p0: np.ndarray, p: np.ndarray, lam: float, k: int) -> float:
-    return 0.5 * math.sqrt(bn.chi_square(p0, p)) * lam**k
-
-
 @claim("prop-cd-bias",
-       statement="|E[CD-k] - grad|_max <= TV(p_k, p) <= (1/2) sqrt(chi^2(p_0 || p)) "
+       statement="|E[CD-k] - grad|_max <= TV(nu_k, p) <= (1/2) sqrt(chi^2(nu_0 || p)) "
                  "lambda_2^k, lambda_2 in [0, 1) the second eigenvalue of the Gibbs chain; "
                  "CD-1 is exact when W = 0",
        math=r"$\lvert \mathbb{E}[\Delta W^{\text{CD-}k}] - \partial\ell/\partial W"
-            r"\rvert_{ij} \le \operatorname{TV}(p_k, p) \le \tfrac12\sqrt{\chi^2(p_0\,\|\,p)}"
+            r"\rvert_{ij} \le \operatorname{TV}(\nu_k, p) \le \tfrac12\sqrt{\chi^2(\nu_0\,\|\,p)}"
             r"\,\lambda_2^k$ with $\lambda_2 \in [0, 1)$; CD-1 is exact when $W = 0$",
        method="exact", tolerance=1e-12,
        variants=[variant("rate lambda_2^(2k) (k counted in half-steps)",
                          bound=lambda p0, p, lam, k: _spectral_bound(p0, p, lam, 2 * k)),
-                 variant("TV shrinks by lambda_2 per step: TV(p_k, p) <= lambda_2^k "
-                         "TV(p_0, p)",
+                 variant("TV shrinks by lambda_2 per step: TV(nu_k, p) <= lambda_2^k "
+                         "TV(nu_0, p)",
                          bound=lambda p0, p, lam, k: lam**k * bn.total_variation(p0, p)),
-                 variant("bias at most TV(p_k, p) / 2", bias_bound=lambda tv: tv / 2)])
+                 variant("bias at most TV(nu_k, p) / 2", bias_bound=lambda tv: tv / 2)])
 def check_cd_bias(bound: Callable = _spectral_bound,
                   bias_bound: Callable[[float], float] = lambda tv: tv) -> float:
-    """Largest violation of bias <= bias_bound(TV) and TV <= bound(p_0, p, lambda_2, k),
+    """Largest violation of bias <= bias_bound(TV) and TV <= bound(nu_0, p, lambda_2, k),
     k = 1..6, exactly, over the models of ``_cd_bias_measurements`` with the data law
-    and every point mass as p_0; lambda_2 comes from the eigenvalues of T, which must be
+    and every point mass as nu_0; lambda_2 comes from the eigenvalues of T, which must be
     real and in [0, 1) (round-off below 0 counts as 0)."""
     worst = 0.0
     for p_v, second, smallest, imag, from_data, from_points in _cd_bias_measurements():
@@ -682,10 +769,10 @@ def _curls() -> tuple[sp.Expr, sp.Expr]:
 
 
 @claim("prop-cd-not-gradient",
-       statement="for a 1x1 RBM the expected CD-1 update has dF_w/db - dF_b/dw = "
+       statement="for a 1x1 RBM the expected CD-1 update Delta has dDelta_w/db - dDelta_b/dw = "
                  "9(3 rho - 2)/256 at (log 3, 0, 0): not a gradient field",
        math=r"for a $1\times1$ RBM the expected CD-1 update has "
-            r"$\partial_b F_w - \partial_w F_b = 9(3\rho - 2)/256$ at $(\log 3, 0, 0)$: "
+            r"$\partial_b \Delta_w - \partial_w \Delta_b = 9(3\rho - 2)/256$ at $(\log 3, 0, 0)$: "
             r"not a gradient field",
        method="symbolic", tolerance=0.0,
        variants=[variant("the likelihood gradient (a gradient field) in place of CD-1",
@@ -852,3 +939,70 @@ def check_greedy_step(start: Callable[[R.RBM], R.RBM] = R.RBM.swap,
         if fit >= 0:
             fall = max(fall, float(ll1.mean()) - ll_dbn)
     return tight + change + fall
+
+
+# --------------------------------------------------------------------------- AIS
+AIS_MODELS = ((3, 2, 3, 0), (2, 3, 4, 1), (3, 3, 2, 2))  # (n_v, n_h, K, seed)
+
+
+def _log_p_star(model: R.RBM, V: np.ndarray) -> np.ndarray:
+    """-F(v) of ``model`` at every row of V, written out from the free energy."""
+    return V @ model.b + np.logaddexp(0.0, V @ model.W + model.c).sum(axis=1)
+
+
+@lru_cache(maxsize=1)
+def _ais_paths() -> tuple:
+    """For every model of AIS_MODELS, exactly, by enumerating every path v_1, ..., v_K of
+    the annealing chain: the log of the true ratio Z / Z_0, and E[w], E[log w] for the
+    weights taken before each transition (the algorithm) and after it (the variant)."""
+    out = []
+    for nv, nh, K, seed in AIS_MODELS:
+        rng = np.random.default_rng(seed)
+        model = R.random_rbm(nv, nh, 1.5, rng)
+        base = rng.normal(0.0, 1.0, nv)
+        V = R.all_states(nv)
+        betas = np.linspace(0.0, 1.0, K + 1)
+        rbms = [R.annealed_rbm(model, beta, base) for beta in betas]
+        log_p = [_log_p_star(m, V) for m in rbms]  # (2^n_v,) per beta
+        T = [None] + [np.matmul(*bn.kernels(m)) for m in rbms[1:K]]  # T[k] keeps p_k
+        log_z0 = nh * math.log(2.0) + float(np.logaddexp(0.0, base).sum())
+        p0 = np.exp(log_p[0] - logsumexp(log_p[0]))
+        ratio = R.log_partition(model) - log_z0
+        results = {}
+        for order in ("weigh-then-move", "move-then-weigh"):
+            law, log_w = p0, np.zeros(len(V))  # arrays over the path so far (last axis: v_k)
+            for k in range(1, K + 1):
+                if order == "move-then-weigh" and k < K:
+                    law = law[..., None] * T[k]
+                    log_w = log_w[..., None] + np.zeros(len(V))
+                log_w = log_w + (log_p[k] - log_p[k - 1])
+                if order == "weigh-then-move" and k < K:
+                    law = law[..., None] * T[k]
+                    log_w = log_w[..., None] + np.zeros(len(V))
+            results[order] = (float(logsumexp(log_w, b=law)), float((law * log_w).sum()))
+        out.append((ratio, results))
+    return tuple(out)
+
+
+@claim("prop-ais-unbiased",
+       statement="E[w] = Z / Z_0 for the AIS weight w, so Z_0 w is unbiased for Z, while "
+                 "E[log(Z_0 w)] <= log Z",
+       math=r"$\mathbb{E}[w] = Z/Z_0$ for the AIS weight $w$, so $Z_0 w$ is unbiased for "
+            r"$Z$, while $\mathbb{E}[\log(Z_0 w)] \le \log Z$",
+       method="exact", tolerance=1e-12,
+       variants=[variant("each weight taken after the transition instead of before it",
+                         order="move-then-weigh"),
+                 variant("the log of the estimate unbiased: E[log(Z_0 w)] = log Z",
+                         unbiased="log")])
+def check_ais_unbiased(order: str = "weigh-then-move", unbiased: str = "weight") -> float:
+    """Exact expectations over every path of the annealing chain (three tiny RBMs, K = 2 to
+    4 steps, random base biases): |log E[w] - log(Z/Z_0)| plus the excess of E[log w] over
+    log(Z/Z_0) ("weight"), or |E[log w] - log(Z/Z_0)| ("log")."""
+    err = 0.0
+    for ratio, results in _ais_paths():
+        log_mean, mean_log = results[order]
+        if unbiased == "weight":
+            err = max(err, abs(log_mean - ratio) + max(0.0, mean_log - ratio))
+        else:
+            err = max(err, abs(mean_log - ratio))
+    return float(err)

@@ -57,7 +57,7 @@ def fig_sigmoid_escape(rng: int = 0) -> Figure:
     ``rng`` seeds the random nets.
     """
     net = replace(gf.ESCAPE_NET, seed=rng)
-    fig, (ax0, ax1) = new_figure(1, 2, height=3.0)
+    fig, (ax0, ax1) = new_figure(1, 2, height=3.5)
     data = gf.escape_curves(net)  # (S, 3)
     ax0.loglog(gf.ESCAPE_SCALES, data[:, 0], "o-", color=COLORS["blue"],
                label="measured $\\|\\delta_1\\| / \\|\\delta_D\\|$ (median)")
@@ -66,30 +66,51 @@ def fig_sigmoid_escape(rng: int = 0) -> Figure:
     ax0.axhline(1.0, color=COLORS["grey"], lw=0.8)
     ax0.set(xlabel="weight scale $g$", ylabel="ratio",
             title=f"sigmoid, $D = {net.depth}$, $n = {net.width}$")
-    ax0.legend(loc="upper left")
+    # below the panel: inside, the legend would cover one of the two rising curves
+    ax0.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7.5)
     ax1.semilogx(gf.ESCAPE_SCALES, data[:, 2], "o-", color=COLORS["vermillion"])
     ax1.set(xlabel="weight scale $g$", ylabel="fraction saturated",
-            title="units with $\\sigma'(z) < 0.01 \\cdot \\frac{1}{4}$", ylim=(0, 1))
+            title=f"units with $\\sigma'(z) < {act.SATURATED:g} \\cdot \\frac{{1}}{{4}}$",
+            ylim=(0, 1))
     return fig
 
 
+PROFILE_UNITS = ("sigmoid", "tanh", "relu", "softplus")
+"""The units of the per-layer profiles (those of the Glorot-Bengio experiment)."""
+
+
 @figure
-def fig_layer_gradients(rng: int = 0) -> Figure:
-    """Per-layer weight-gradient norms at initialisation, standard vs normalised init.
+def fig_layer_profiles(rng: int = 0) -> Figure:
+    """Per-layer ||delta_l||, spread of h_l and ||dL/dW_l|| at initialisation, with the
+    decay the gains predict (dotted), for the standard (top) and Xavier (bottom) init.
 
     ``rng`` seeds the weights.
     """
-    fig, axes = new_figure(1, 2, height=3.4, sharey=True)
-    for ax, init, title in zip(axes, ("standard", "xavier"),
-                               ("standard init", "normalised (Xavier) init"), strict=True):
-        for name in act.NAMES:
-            config = replace(gf.LAYER_GRADIENT_NET, activation=name, init=init)
-            g = gf.layer_gradient_norms(config, rng=rng)
-            ax.semilogy(np.arange(1, g.size + 1), g, _STYLES[name], color=COLORS[_COLORS[name]],
-                        marker=".", label=act.LABELS[name])
-        ax.set(xlabel="layer $\\ell$ (1 = nearest the input)", title=title)
-    axes[0].set_ylabel("$\\|\\partial L / \\partial W_\\ell\\|_F$")
-    axes[1].legend(ncol=2, loc="lower right", fontsize=7.5)
+    fig, axes = new_figure(2, 3, height=4.6, sharex=True)
+    for row, init in zip(axes, ("standard", "xavier"), strict=True):
+        for name in PROFILE_UNITS:
+            p = gf.layer_profile(replace(gf.LAYER_GRADIENT_NET, activation=name, init=init),
+                                 rng=rng)
+            c, ls = COLORS[_COLORS[name]], _STYLES[name]
+            layers = np.arange(1, p.delta.size + 1)
+            root = np.sqrt(p.gain)
+            # predictions: delta_l = delta_D prod_{k=l}^{D-1} sqrt(chi_k) and
+            # spread_l = spread_1 prod_{k=2}^{l} sqrt(chi_k)
+            pred_delta = p.delta[-1] * np.append(np.cumprod(root[:-1][::-1])[::-1], 1.0)
+            pred_spread = p.spread[0] * np.append(1.0, np.cumprod(root[1:]))
+            for ax, y, pred in ((row[0], p.delta, pred_delta), (row[1], p.spread, pred_spread)):
+                ax.semilogy(layers, y, ls, color=c, marker=".", label=act.LABELS[name])
+                ax.semilogy(layers, pred, ":", color=c, lw=1.0)
+            row[2].semilogy(np.arange(1, p.weight_grad.size + 1), p.weight_grad, ls, color=c,
+                            marker=".")
+        row[0].set_ylabel(f"{init} init")
+    for ax, title in zip(axes[0], ("$\\|\\delta_\\ell\\|$", "spread of $h_\\ell$ over inputs",
+                                   "$\\|\\partial L/\\partial W_\\ell\\|_F$"), strict=True):
+        ax.set_title(title)
+    for ax in axes[1]:
+        ax.set_xlabel("layer $\\ell$")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(PROFILE_UNITS))
     return fig
 
 
@@ -109,54 +130,62 @@ def fig_activation_shapes() -> Figure:
     return fig
 
 
-@figure
-def fig_glorot_training(rng: int = 0) -> Figure:
-    """Training loss per epoch: standard (left) and normalised (right) initialisation.
+def _band(ax, x, runs, what, color, label=None, ls="-"):
+    """Mean over the runs (one per seed) with a band from the lowest to the highest."""
+    y = np.array([what(r) for r in runs])  # (seeds, len(x))
+    ax.plot(x, y.mean(axis=0), ls, color=color, label=label)
+    ax.fill_between(x, y.min(axis=0), y.max(axis=0), color=color, alpha=0.15, lw=0)
 
-    ``rng`` seeds the weights (the runs of :func:`hiddenunits.saturation.all_runs`).
-    """
-    fig, axes = new_figure(1, 2, height=3.0, sharey=True)
-    runs = sat.all_runs(rng=rng)
+
+@figure
+def fig_glorot_training() -> Figure:
+    """Training loss per epoch at each unit's chosen learning rate, mean over the seeds
+    with a band from the lowest to the highest: standard (left) and Xavier (right) init."""
+    fig, axes = new_figure(1, 2, height=3.4, sharey=True)
+    tuned = sat.tuned_runs(sat.sweep())
     for ax, init, title in zip(axes, sat.INITS, ("standard init", "normalised (Xavier) init"),
                                strict=True):
         for a in sat.ACTIVATIONS:
-            r = runs[(a, init)]
-            ax.plot(np.arange(r.train_loss.size), r.train_loss, color=COLORS[_COLORS[a]],
-                    label=act.LABELS[a])
+            rs = tuned[(a, init)]
+            _band(ax, np.arange(rs[0].epochs + 1), rs, lambda r: r.train_loss,
+                  COLORS[_COLORS[a]], f"{act.LABELS[a]}, $\\eta = {rs[0].lr:g}$")
         ax.set(xlabel="epoch", title=title, yscale="log")
+        # below the panel: inside, the legend would cover the flat curves or the falling ones
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7.5)
     axes[0].set_ylabel("training cross-entropy")
-    axes[0].legend(loc="lower left")
     return fig
 
 
-@figure
-def fig_glorot_saturation(rng: int = 0) -> Figure:
-    """Left: mean activation of each layer of the sigmoid net (standard init) per epoch, with
-    a one-standard-deviation band.  Right: mean relative slope of the top hidden layer.
+LAYER_SHADES = ("sky", "green", "orange", "purple", "vermillion", "blue", "black", "grey")
 
-    ``rng`` seeds the weights.
-    """
-    fig, (ax0, ax1) = new_figure(1, 2, height=3.2)
-    runs = sat.all_runs(rng=rng)
-    r = runs[("sigmoid", "standard")]
-    epochs = np.arange(r.train_loss.size)
-    shades = ["sky", "green", "orange", "purple", "vermillion", "blue", "black", "grey"]
-    depth = r.mean.shape[1]
-    for k in range(depth):
-        c = COLORS[shades[k % len(shades)]]
-        ax0.plot(epochs, r.mean[:, k], color=c, label=f"layer {k + 1}" +
-                 (" (top)" if k == depth - 1 else ""))
-        ax0.fill_between(epochs, r.mean[:, k] - r.std[:, k], r.mean[:, k] + r.std[:, k],
-                         color=c, alpha=0.12, lw=0)
-    ax0.set(xlabel="epoch", ylabel="mean activation $h$", ylim=(0, 1),
-            title="sigmoid, standard init")
-    ax0.legend(loc="lower left", ncol=2, fontsize=7.5)
-    for a in sat.ACTIVATIONS:
-        for init, ls in zip(sat.INITS, ("-", "--"), strict=True):
-            rr = runs[(a, init)]
-            ax1.plot(epochs, rr.slope[:, -1], ls, color=COLORS[_COLORS[a]],
-                     label=act.LABELS[a] if init == "standard" else None)
-    ax1.set(xlabel="epoch", ylabel="mean $\\phi'(z) / \\sup \\phi'$", ylim=(0, 1.05),
-            title="top hidden layer (dashed: Xavier)")
-    ax1.legend(loc="lower left", fontsize=7.5)
+
+@figure
+def fig_glorot_saturation() -> Figure:
+    """Per layer and epoch, means over the seeds: (left) the mean activation of the sigmoid
+    nets, standard init, largest rate; (middle) the saturated fraction of the tanh nets,
+    standard init, chosen rate; (right) the dead fraction of the ReLU nets, standard init,
+    chosen rate."""
+    fig, axes = new_figure(1, 3, height=3.1)
+    runs = sat.sweep()
+    tuned = sat.tuned_runs(runs)
+    lr_max = max(k[2] for k in runs)
+    panels = [
+        ([runs[("sigmoid", "standard", lr_max, s)] for s in sat.SEEDS], lambda r: r.mean,
+         "mean activation $h$", f"sigmoid, $\\eta = {lr_max:g}$", (0, 1)),
+        (tuned[("tanh", "standard")], lambda r: r.saturated, "fraction saturated",
+         f"tanh, $\\eta = {tuned[('tanh', 'standard')][0].lr:g}$", None),
+        (tuned[("relu", "standard")], lambda r: r.dead, "fraction of dead units",
+         f"ReLU, $\\eta = {tuned[('relu', 'standard')][0].lr:g}$", None),
+    ]
+    for ax, (rs, what, ylabel, title, ylim) in zip(axes, panels, strict=True):
+        y = np.mean([what(r) for r in rs], axis=0)  # (E + 1, depth)
+        for k in range(y.shape[1]):
+            top = " (top)" if k == y.shape[1] - 1 else ""
+            ax.plot(np.arange(y.shape[0]), y[:, k], color=COLORS[LAYER_SHADES[k % 8]],
+                    label=f"layer {k + 1}{top}")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title + ", standard init")
+        if ylim:
+            ax.set_ylim(*ylim)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
     return fig
