@@ -859,15 +859,21 @@ def exact_product_moments(n: int, depth: int) -> tuple[tuple[Fraction, Fraction]
     return tuple(out)
 
 
+BOUND_WIDTHS, BOUND_DEPTH = 64, 30
+"""M_L >= L + 1 is checked exactly for every n <= BOUND_WIDTHS and L <= BOUND_DEPTH."""
+ORTHOGONAL_WIDTH, ORTHOGONAL_DEPTHS, ORTHOGONAL_TOLERANCE = 64, (1, 2, 4, 8), 1e-12
+"""Products of Haar orthogonal layers: width, depths, and the float64 round-off allowed."""
+
+
 def _lower_bound_violations(fourth: Callable[[int, int], Sequence]) -> int:
-    """Number of (n, L), n <= 64, L <= 30, with M_L < L + 1 (exact rationals)."""
-    return sum(m < layer + 1 for n in range(1, 65)
-               for layer, m in enumerate(fourth(n, 30)))
+    """Number of (n, L), n <= BOUND_WIDTHS, L <= BOUND_DEPTH, with M_L < L + 1 (exactly)."""
+    return sum(m < layer + 1 for n in range(1, BOUND_WIDTHS + 1)
+               for layer, m in enumerate(fourth(n, BOUND_DEPTH)))
 
 
 def _orthogonal_deviation() -> float:
-    """Largest |sigma - 1| over products of up to 8 Haar orthogonal 64 x 64 layers."""
-    out = ini.product_singular_values(64, (1, 2, 4, 8), "orthogonal", rng=0)
+    """Largest |sigma - 1| over products of Haar orthogonal layers (``ORTHOGONAL_*``)."""
+    out = ini.product_singular_values(ORTHOGONAL_WIDTH, ORTHOGONAL_DEPTHS, "orthogonal", rng=0)
     return max(float(np.max(np.abs(s - 1))) for s in out.values())
 
 
@@ -905,7 +911,7 @@ def check_product_spread(mean_square: Callable[[int, int], Fraction] = lambda n,
     products of up to 8 Haar orthogonal 64 x 64 layers have every singular value within
     1e-12 of 1 (float64 round-off).
     """
-    if _lower_bound_violations(fourth) or _orthogonal_deviation() > 1e-12:
+    if _lower_bound_violations(fourth) or _orthogonal_deviation() > ORTHOGONAL_TOLERANCE:
         return math.inf
     worst = Fraction(0)
     for n, depth in PRODUCT_SHAPES:
