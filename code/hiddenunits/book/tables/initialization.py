@@ -34,7 +34,7 @@ TRAINING_RUNS = (
 CONTROL_NET = replace(ini.DEEP_NET, depth=9)
 """The shallower control: 9 hidden layers, i.e. 10 weight layers."""
 
-CONTROL_RUNS = (("xavier", 1.0, "Xavier"), ("he", 1.0, "He"))
+CONTROL_RUNS = (("lecun", 1.0, "LeCun, $1/n_{in}$"), ("he", 1.0, "He, $2/n_{in}$"))
 """The control network's training runs: (weight law, orthogonal gain, label)."""
 
 STUDY_LRS = (0.001, 0.01)
@@ -80,11 +80,12 @@ def best_lr(study: dict, init: str, gain: float) -> float:
             finals.setdefault(r, []).append(h.train_loss[-1])
     return min(finals, key=lambda r: float(np.mean(finals[r])))
 
-# He et al. (2015), section 2.3, on ImageNet; keyed by (weight layers of ours, law).
+# He et al. (2015), on ImageNet; keyed by (weight layers of ours, law).  Their "Xavier" is
+# the forward condition n_in Var(w) = 1 with Gaussian weights: our LeCun.
 PUBLISHED = {
-    (CONTROL_NET.depth + 1, "xavier"): "22 layers: converges, later than He",
+    (CONTROL_NET.depth + 1, "lecun"): "22 layers, their \u201cXavier\u201d: converges, later",
     (CONTROL_NET.depth + 1, "he"): "22 layers: converges, earlier",
-    (ini.DEEP_NET.depth + 1, "xavier"): "30 layers: stalls completely",
+    (ini.DEEP_NET.depth + 1, "lecun"): "30 layers, their \u201cXavier\u201d: stalls completely",
     (ini.DEEP_NET.depth + 1, "he"): "30 layers: converges",
 }
 
