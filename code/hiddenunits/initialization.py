@@ -38,10 +38,10 @@ DEEP_NET = nets.MLPConfig(depth=29, width=64, activation="relu", init="he", bias
 He et al.'s 30-layer model (their depth counts weight layers)."""
 
 DEEP_TRAIN = nets.TrainConfig(epochs=5, batch_size=32, lr=0.001, momentum=0.9, seed=0)
-"""How the deep network is trained: SGD with momentum on the standardised digits."""
+"""How the deep network is trained: SGD with momentum on the standardized digits."""
 
 N_PROBE = 256
-"""Number of standardised training digits fed to a network probed at initialisation."""
+"""Number of standardized training digits fed to a network probed at initialization."""
 
 _N_CLASSES = 10
 
@@ -210,7 +210,7 @@ def _build(net: nets.MLPConfig, n_inputs: int, gain: float,
 
 
 def _digits() -> data.Split:
-    """The standardised digits split of the chapter."""
+    """The standardized digits split of the chapter."""
     return data.standardized_digits(0.25, 0)
 
 
@@ -223,11 +223,11 @@ def _cached(cached_fn, uncached_fn, rng, *args):
 
 def activation_scales(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
                       n_inputs: int = N_PROBE, rng: int | torch.Generator = 0) -> np.ndarray:
-    """Root mean square of each hidden layer's output at initialisation, (net.depth,).
+    """Root mean square of each hidden layer's output at initialization, (net.depth,).
 
     The network is ``net`` on the 64 pixels with 10 outputs, weights drawn from ``rng``
     (orthogonal ones scaled by ``gain``); its inputs are the first ``n_inputs``
-    standardised training digits.
+    standardized training digits.
     """
     _check_net(net)
     gain = check_real("gain", gain, low=0.0, low_open=True)
@@ -250,7 +250,7 @@ def relu_active_counts(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
                        rng: int | torch.Generator = 0) -> np.ndarray:
     """Number of active (positive) units in each hidden layer of a ReLU ``net``, (net.depth,).
 
-    At the first standardised training digit, the input of
+    At the first standardized training digit, the input of
     :func:`relu_jacobian_singular_values`.
     """
     _check_net(net, relu_only=True)
@@ -285,9 +285,9 @@ def relu_jacobian_singular_values(net: nets.MLPConfig = DEEP_NET, gain: float = 
 
 def layer_gradient_norms(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
                          rng: int | torch.Generator = 0) -> np.ndarray:
-    """Frobenius norm of the loss gradient of each weight matrix at initialisation, (depth + 1,).
+    """Frobenius norm of the loss gradient of each weight matrix at initialization, (depth + 1,).
 
-    Cross-entropy on the whole standardised training set, before any update.
+    Cross-entropy on the whole standardized training set, before any update.
     """
     _check_net(net)
     gain = check_real("gain", gain, low=0.0, low_open=True)
@@ -304,7 +304,7 @@ def train_deep(net: nets.MLPConfig = DEEP_NET, train: nets.TrainConfig = DEEP_TR
                gain: float = 1.0, rng: int | torch.Generator = 0) -> nets.History:
     """Train ``net`` (weights from ``rng``, orthogonal ones times ``gain``) on the digits.
 
-    ``nets.train_classifier`` with ``train`` on the standardised digits split, tested on
+    ``nets.train_classifier`` with ``train`` on the standardized digits split, tested on
     its test part after every epoch.  Runs from a seed are cached (the chapter's table and
     figure share them); each call returns its own copy of the history.
     """
@@ -332,7 +332,14 @@ def _losses(history: nets.History) -> np.ndarray:
     return check_array("history.train_loss", history.train_loss, ndim=1, finite=False)
 
 
-def stalled(history: nets.History, tolerance: float = 0.01) -> bool:
+STALL_TOLERANCE = 0.01
+"""A run whose training loss never moves by this fraction of its first value is stalled."""
+
+SLOW_FRACTION = 0.75
+"""A run that ends above this fraction of its first training loss is slow."""
+
+
+def stalled(history: nets.History, tolerance: float = STALL_TOLERANCE) -> bool:
     """True when the training loss never moved by ``tolerance`` (relative) from its start."""
     losses = _losses(history)
     tolerance = check_real("tolerance", tolerance, low=0.0, low_open=True)
@@ -358,7 +365,7 @@ def verdict(history: nets.History) -> str:
         return "stalled"
     if losses[-1] >= losses[0]:
         return "no progress"
-    return "slow" if losses[-1] > 0.75 * losses[0] else "trains"
+    return "slow" if losses[-1] > SLOW_FRACTION * losses[0] else "trains"
 
 
 @dataclass(frozen=True)

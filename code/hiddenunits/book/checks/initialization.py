@@ -33,6 +33,8 @@ def _cdf_from_density(density: Callable, n: int, grid: int = 20_001) -> Callable
 
 # --------------------------------------------------------------------------- the angle law
 ANGLE_DIMS = (3, 10, 100)
+ANGLE_SAMPLES = 20_000
+"""Simulated angles for each n of ``ANGLE_DIMS``."""
 
 
 @claim("lem-angle-density",
@@ -55,7 +57,7 @@ def check_angle_density(density: Callable = rg.angle_pdf) -> float:
     rng = np.random.default_rng(1)
     worst = 0.0
     for n in ANGLE_DIMS:
-        samples = rg.sample_angles(n, 20_000, rng)
+        samples = rg.sample_angles(n, ANGLE_SAMPLES, rng)
         worst = max(worst, ks_scaled(samples, _cdf_from_density(density, n)))
     return worst
 
@@ -743,6 +745,8 @@ def check_length_factor(cdf: Callable = ini.length_factor_cdf) -> float:
     return worst
 
 
+EXACT_MOMENT_WIDTHS = 64
+"""E R = 1 and Var R = 5/n are checked exactly for every n <= EXACT_MOMENT_WIDTHS."""
 LOG_LENGTH_WIDTH = 2 ** 20
 LOG_LENGTH_TOLERANCE = 1e-4
 """At n = 2^20 the next terms of the expansions, 49/(12 n) and 37/(2 n) relative to the
@@ -770,9 +774,9 @@ def check_log_length(mean_log: Callable = lambda n: -5 / (2 * n),
     digamma and trigamma functions
     (:func:`~hiddenunits.initialization.length_factor_log_moments`); the tolerance covers
     the O(1/n^2) terms.  E R = 1 and Var R = ``var_factor(n)`` are checked exactly, in
-    rationals, for every n <= 64 (the error is infinite if they fail).
+    rationals, for every n <= ``EXACT_MOMENT_WIDTHS`` (the error is infinite if they fail).
     """
-    for n in range(1, 65):
+    for n in range(1, EXACT_MOMENT_WIDTHS + 1):
         mean, var = ini.length_factor_moments(n)
         if mean != 1 or var != var_factor(n):
             return math.inf
@@ -907,9 +911,9 @@ def check_product_spread(mean_square: Callable[[int, int], Fraction] = lambda n,
 
     The two moments come from :func:`exact_product_moments` (exact, by the three-point
     law); a true statement gives exactly 0.  The other two parts make the error infinite
-    if they fail: M_L >= L + 1 for every n <= 64 and L <= 30 (exact rationals), and the
-    products of up to 8 Haar orthogonal 64 x 64 layers have every singular value within
-    1e-12 of 1 (float64 round-off).
+    if they fail: M_L >= L + 1 for every n <= ``BOUND_WIDTHS`` and L <= ``BOUND_DEPTH``
+    (exact rationals), and the products of Haar orthogonal layers (``ORTHOGONAL_*``) have
+    every singular value within ``ORTHOGONAL_TOLERANCE`` of 1 (float64 round-off).
     """
     if _lower_bound_violations(fourth) or _orthogonal_deviation() > ORTHOGONAL_TOLERANCE:
         return math.inf

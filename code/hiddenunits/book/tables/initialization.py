@@ -40,6 +40,9 @@ CONTROL_RUNS = (("lecun", 1.0, "LeCun, $1/n_{in}$"), ("he", 1.0, "He, $2/n_{in}$
 STUDY_LRS = (0.001, 0.01)
 """The learning rates on which every weight law is tuned (the grid of the training study)."""
 
+RESCUE_LRS = (0.1, 1.0)
+"""Larger learning rates tried on LeCun's law in the deep network, beyond ``STUDY_LRS``."""
+
 STUDY_SEEDS = (0, 1, 2)
 """Seeds of the initial weights in the training study (the minibatch order is fixed)."""
 
