@@ -174,6 +174,87 @@ def test_stalled_and_verdict():
     assert ini.stalled(h) and ini.verdict(h) == "stalled"
     assert ini.verdict(nets.History(train_loss=[2.3, 2.0])) == "slow"
     assert ini.verdict(nets.History(train_loss=[2.3, 0.5])) == "trains"
+    assert ini.verdict(nets.History(train_loss=[2.3, 2.5, 2.4])) == "no progress"
+    diverged = nets.History(train_loss=[2.3, float("nan")])
+    assert ini.verdict(diverged) == "diverged" and not ini.stalled(diverged)
+    assert set(ini.VERDICTS) == {"diverged", "stalled", "no progress", "slow", "trains"}
+
+
+def test_batched_training_matches_separate_runs():
+    net = replace(ini.DEEP_NET, depth=3, width=16)
+    train = replace(ini.DEEP_TRAIN, epochs=2, lr=0.01)
+    runs = [ini.Run("he", 1.0, 0.01, 0), ini.Run("lecun", 1.0, 0.003, 1),
+            ini.Run("orthogonal", math.sqrt(2), 0.01, 2), ini.Run("pytorch", 1.0, 0.01, 3)]
+    batch = ini.train_deep_batch(runs, net, train)
+    assert len(batch) == len(runs)
+    for run, hist in zip(runs, batch, strict=True):
+        alone = ini.train_deep(replace(net, init=run.init), replace(train, lr=run.lr),
+                               run.gain, run.seed)
+        np.testing.assert_allclose(hist.train_loss, alone.train_loss, rtol=1e-5)
+        np.testing.assert_allclose(hist.train_acc, alone.train_acc, atol=1e-3)
+        np.testing.assert_allclose(hist.test_acc, alone.test_acc, atol=3e-3)
+
+
+def test_batched_training_keeps_a_diverging_run_apart():
+    net = replace(ini.DEEP_NET, depth=3, width=16, bias=False)
+    train = replace(ini.DEEP_TRAIN, epochs=1)
+    a, b = ini.train_deep_batch([ini.Run("he", lr=1e6), ini.Run("he", lr=0.001)], net, train)
+    (c,) = ini.train_deep_batch([ini.Run("he", lr=0.001)], net, train)
+    assert ini.verdict(a) == "diverged" and b == c
+
+
+def test_length_factor_law_against_a_simulated_layer():
+    rng = np.random.default_rng(3)
+    n, size = 4, 40_000
+    x = rng.standard_normal(n)  # any fixed non-zero input
+    w = rng.standard_normal((size, n, n)) * math.sqrt(2 / n)
+    h = np.maximum(w @ x, 0.0)
+    r = np.sum(h * h, axis=1) / (x @ x)
+    assert abs(np.mean(r == 0) - 2.0 ** -n) < 4 * math.sqrt(2.0 ** -n / size)
+    assert ini.length_factor_cdf(0.0, n) == pytest.approx(2.0 ** -n)
+    positive = r[r > 0]
+    atom = 2.0 ** -n
+    law = lambda t: (ini.length_factor_cdf(t, n) - atom) / (1 - atom)  # noqa: E731
+    assert stats.kstest(positive, law).pvalue > 1e-3
+    assert ini.length_factor_cdf(-1.0, n) == 0.0 and ini.length_factor_cdf(1e3, n) == 1.0
+
+
+def test_length_factor_moments_exact_and_log_moments():
+    for n in (1, 2, 7, 64):
+        # R = (2/n) sum of n i.i.d. relu(g)^2, with mean 1/2 and variance 3/2 - 1/4
+        assert ini.length_factor_moments(n) == (1, Fraction(4, n * n) * n * Fraction(5, 4))
+    rng = np.random.default_rng(4)
+    n, size = 8, 200_000
+    k = rng.binomial(n, 0.5, size)
+    r = 2 / n * rng.chisquare(np.maximum(k, 1)) * (k > 0)
+    logs = np.log(r[r > 0])
+    mean, var = ini.length_factor_log_moments(n)
+    assert abs(logs.mean() - mean) < 4 * logs.std() / math.sqrt(logs.size)
+    assert var == pytest.approx(logs.var(), rel=0.03)
+    for n in (256, 4096):  # the delta method: -5/(2n) - 49/(12 n^2), 5/n + 37/(2 n^2)
+        mean, var = ini.length_factor_log_moments(n)
+        assert abs(mean + 5 / (2 * n) + 49 / (12 * n * n)) < 20 / n ** 3
+        assert abs(var - 5 / n - 37 / (2 * n * n)) < 100 / n ** 3
+
+
+def test_relu_log_lengths_first_layer_has_the_factor_law():
+    logs = ini.relu_log_lengths(16, 3, 20_000, rng=5)
+    assert logs.shape == (20_000, 3)
+    mean, var = ini.length_factor_log_moments(16)
+    logs = logs[np.all(np.isfinite(logs), axis=1)]  # no layer entirely off (probability 2^-16)
+    first = logs[:, 0]
+    assert abs(first.mean() - mean) < 4 * math.sqrt(var / first.size)
+    # the factors of successive layers are uncorrelated (independent, in fact)
+    steps = np.diff(logs, axis=1)
+    assert abs(np.corrcoef(first, steps[:, 0])[0, 1]) < 4 / math.sqrt(first.size)
+
+
+def test_network_outputs_lecun_is_he_scaled_per_layer():
+    net = replace(ini.DEEP_NET, depth=3, width=16)
+    he = ini.network_outputs(replace(net, init="he"), n_inputs=20, rng=1)
+    lecun = ini.network_outputs(replace(net, init="lecun"), n_inputs=20, rng=1)
+    assert he.shape == (20, 10) and he.dtype == np.float64
+    np.testing.assert_allclose(lecun * 2.0 ** (4 / 2), he, rtol=1e-5, atol=1e-6 * abs(he).max())
 
 
 def test_deep_net_counts_hidden_layers():
@@ -225,7 +306,22 @@ def test_deep_net_counts_hidden_layers():
     lambda: ini.train_deep(replace(ini.DEEP_NET, init="he"), gain=2.0),
     lambda: nets.TrainConfig(momentum=-5),
     lambda: ini.stalled(nets.History(train_loss=[])),
-    lambda: ini.stalled(nets.History(train_loss=[2.3, float("nan")])),
+    lambda: ini.Run("he", gain=2.0),
+    lambda: ini.Run("he", lr=0.0),
+    lambda: ini.Run("zeros"),
+    lambda: ini.Run("he", seed=-1),
+    lambda: ini.train_deep_batch([]),
+    lambda: ini.train_deep_batch(["he"]),
+    lambda: ini.train_deep_batch([ini.Run("he")], train=replace(ini.DEEP_TRAIN,
+                                                                  optimizer="adam")),
+    lambda: ini.train_deep_batch([ini.Run("he")], net="deep"),
+    lambda: ini.length_factor_cdf(1.0, 0),
+    lambda: ini.length_factor_moments(0),
+    lambda: ini.length_factor_log_moments(1.5),
+    lambda: ini.relu_log_lengths(4, 0, 10),
+    lambda: ini.relu_log_lengths(4, 2, 10, rng="x"),
+    lambda: ini.network_outputs("deep"),
+    lambda: ini.network_outputs(ini.DEEP_NET, n_inputs=0),
     lambda: ini.stalled([2.3, 2.2]),
     lambda: ini.stalled(nets.History(train_loss=[2.3, 2.2]), tolerance=0.0),
 ])

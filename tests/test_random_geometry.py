@@ -2,6 +2,7 @@
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -106,13 +107,34 @@ def test_su_table_reproduced_and_a_wrong_formula_is_caught():
     assert max(rg.su_table_errors(lambda n: 1 / (n - 2))) > 100  # Gaussian approximation
 
 
-def test_concentration_bound_holds_and_is_tight_in_the_exponent():
+def test_concentration_bound_holds_and_its_exponent_is_sharp_for_t_of_order_n_to_minus_half():
     t = np.linspace(0, 1, 101)
     for n in (3, 50, 2000):
         assert np.all(rg.cap_probability(t, n) <= rg.cap_bound(t, n) * (1 + 1e-12))
-    # a bound with exponent n t^2 (twice too fast) is violated
+    # at t = 4 / sqrt(n) a bound with exponent n t^2 (twice too fast) is violated
     n, t = 400, 0.2
     assert rg.cap_probability(t, n) > 2 * math.exp(-n * t * t)
+
+
+def test_cap_rate_is_the_exact_exponent_and_exceeds_t_squared_over_two():
+    t = np.linspace(0.05, 0.95, 19)
+    assert np.all(rg.cap_rate(t) > t * t / 2)
+    assert rg.cap_rate(0.0) == 0.0 and rg.cap_rate(1.0) == math.inf
+    n = np.array([10 ** 4, 10 ** 5, 10 ** 6])
+    for ti in (0.3, 0.6, 0.9):
+        rate = np.array([-rg.cap_log_probability(ti, k) / k for k in n])
+        gap = np.abs(rate - rg.cap_rate(ti))
+        assert np.all(gap < 2 * np.log(n) / n) and gap[-1] < gap[0]  # O(log n / n)
+
+
+@pytest.mark.parametrize("n, t", [(10, 0.3), (1000, 0.5), (10_000, 0.5), (10 ** 5, 0.2),
+                                  (10 ** 5, 0.99), (3, 0.999)])
+def test_cap_log_probability_against_high_precision_incomplete_beta(n, t):
+    mpmath.mp.dps = 40
+    # P(|cos| >= t) = I_(1-t^2)((n-1)/2, 1/2) by the series of mpmath (x <= 0.96 converges)
+    exact = mpmath.log(mpmath.betainc(mpmath.mpf(n - 1) / 2, mpmath.mpf(1) / 2, 0,
+                                      1 - mpmath.mpf(t) ** 2, regularized=True))
+    assert rg.cap_log_probability(t, n) == pytest.approx(float(exact), rel=1e-11, abs=1e-12)
 
 
 def test_cap_probability_monte_carlo():
@@ -191,6 +213,9 @@ def test_singular_values_near_the_limit_laws():
     lambda: rg.sample_angles(5, 10, np.random.default_rng(0), method="polar"),
     lambda: rg.cap_probability(1.5, 5),
     lambda: rg.cap_bound(-0.1, 5),
+    lambda: rg.cap_rate(1.5),
+    lambda: rg.cap_log_probability(0.5, 1),
+    lambda: rg.cap_log_probability([0.5, np.nan], 10),
     lambda: rg.union_bound_dimension(1, 0.1, 0.1),
     lambda: rg.union_bound_dimension(10, 0.1, 1.0),
     lambda: rg.norm_ratio_samples(np.zeros(3), 4, 10, np.random.default_rng(0)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 from numpy.polynomial import legendre
 from numpy.typing import ArrayLike
+from scipy import special, stats
 from torch import nn
 
 from hiddenunits import data, nets
@@ -35,11 +37,11 @@ DEEP_NET = nets.MLPConfig(depth=29, width=64, activation="relu", init="he", bias
 """The chapter's deep network: 29 hidden layers of 64 units, i.e. 30 weight layers, like
 He et al.'s 30-layer model (their depth counts weight layers)."""
 
-DEEP_TRAIN = nets.TrainConfig(epochs=10, batch_size=32, lr=0.001, momentum=0.9, seed=0)
-"""How the deep network is trained: SGD with momentum on the standardised digits."""
+DEEP_TRAIN = nets.TrainConfig(epochs=5, batch_size=32, lr=0.001, momentum=0.9, seed=0)
+"""How the deep network is trained: SGD with momentum on the standardized digits."""
 
 N_PROBE = 256
-"""Number of standardised training digits fed to a network probed at initialisation."""
+"""Number of standardized training digits fed to a network probed at initialization."""
 
 _N_CLASSES = 10
 
@@ -208,7 +210,7 @@ def _build(net: nets.MLPConfig, n_inputs: int, gain: float,
 
 
 def _digits() -> data.Split:
-    """The standardised digits split of the chapter."""
+    """The standardized digits split of the chapter."""
     return data.standardized_digits(0.25, 0)
 
 
@@ -221,11 +223,11 @@ def _cached(cached_fn, uncached_fn, rng, *args):
 
 def activation_scales(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
                       n_inputs: int = N_PROBE, rng: int | torch.Generator = 0) -> np.ndarray:
-    """Root mean square of each hidden layer's output at initialisation, (net.depth,).
+    """Root mean square of each hidden layer's output at initialization, (net.depth,).
 
     The network is ``net`` on the 64 pixels with 10 outputs, weights drawn from ``rng``
     (orthogonal ones scaled by ``gain``); its inputs are the first ``n_inputs``
-    standardised training digits.
+    standardized training digits.
     """
     _check_net(net)
     gain = check_real("gain", gain, low=0.0, low_open=True)
@@ -248,7 +250,7 @@ def relu_active_counts(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
                        rng: int | torch.Generator = 0) -> np.ndarray:
     """Number of active (positive) units in each hidden layer of a ReLU ``net``, (net.depth,).
 
-    At the first standardised training digit, the input of
+    At the first standardized training digit, the input of
     :func:`relu_jacobian_singular_values`.
     """
     _check_net(net, relu_only=True)
@@ -283,9 +285,9 @@ def relu_jacobian_singular_values(net: nets.MLPConfig = DEEP_NET, gain: float = 
 
 def layer_gradient_norms(net: nets.MLPConfig = DEEP_NET, gain: float = 1.0,
                          rng: int | torch.Generator = 0) -> np.ndarray:
-    """Frobenius norm of the loss gradient of each weight matrix at initialisation, (depth + 1,).
+    """Frobenius norm of the loss gradient of each weight matrix at initialization, (depth + 1,).
 
-    Cross-entropy on the whole standardised training set, before any update.
+    Cross-entropy on the whole standardized training set, before any update.
     """
     _check_net(net)
     gain = check_real("gain", gain, low=0.0, low_open=True)
@@ -302,7 +304,7 @@ def train_deep(net: nets.MLPConfig = DEEP_NET, train: nets.TrainConfig = DEEP_TR
                gain: float = 1.0, rng: int | torch.Generator = 0) -> nets.History:
     """Train ``net`` (weights from ``rng``, orthogonal ones times ``gain``) on the digits.
 
-    ``nets.train_classifier`` with ``train`` on the standardised digits split, tested on
+    ``nets.train_classifier`` with ``train`` on the standardized digits split, tested on
     its test part after every epoch.  Runs from a seed are cached (the chapter's table and
     figure share them); each call returns its own copy of the history.
     """
@@ -324,38 +326,285 @@ def _train_deep(net: nets.MLPConfig, train: nets.TrainConfig, gain: float,
                                      split.x_test, split.y_test)
 
 
-def stalled(history: nets.History, tolerance: float = 0.01) -> bool:
-    """True when the training loss never moved by ``tolerance`` (relative) from its start."""
+def _losses(history: nets.History) -> np.ndarray:
     if not isinstance(history, nets.History):
         raise ValueError(f"history must be a nets.History, got {type(history).__name__}")
+    return check_array("history.train_loss", history.train_loss, ndim=1, finite=False)
+
+
+STALL_TOLERANCE = 0.01
+"""A run whose training loss never moves by this fraction of its first value is stalled."""
+
+SLOW_FRACTION = 0.75
+"""A run that ends above this fraction of its first training loss is slow."""
+
+
+def stalled(history: nets.History, tolerance: float = STALL_TOLERANCE) -> bool:
+    """True when the training loss never moved by ``tolerance`` (relative) from its start."""
+    losses = _losses(history)
     tolerance = check_real("tolerance", tolerance, low=0.0, low_open=True)
-    losses = check_array("history.train_loss", history.train_loss, ndim=1)
-    return bool(np.max(np.abs(losses - losses[0])) < tolerance * losses[0])
+    return bool(np.all(np.isfinite(losses))
+                and np.max(np.abs(losses - losses[0])) < tolerance * losses[0])
+
+
+VERDICTS = ("diverged", "stalled", "no progress", "slow", "trains")
+"""The verdicts of :func:`verdict`, in order of decreasing failure."""
 
 
 def verdict(history: nets.History) -> str:
-    """'stalled' (loss moved < 1 %), 'slow' (final loss > 3/4 of the first) or 'trains'."""
+    """How a training run went, from its per-epoch training losses (one of ``VERDICTS``).
+
+    'diverged': a loss is not finite; 'stalled': the loss never moved by 1 % of its first
+    value; 'no progress': the final loss is not below the first; 'slow': the final loss is
+    above 3/4 of the first; 'trains': otherwise.
+    """
+    losses = _losses(history)
+    if not np.all(np.isfinite(losses)):
+        return "diverged"
     if stalled(history):
         return "stalled"
-    losses = history.train_loss
-    return "slow" if losses[-1] > 0.75 * losses[0] else "trains"
+    if losses[-1] >= losses[0]:
+        return "no progress"
+    return "slow" if losses[-1] > SLOW_FRACTION * losses[0] else "trains"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of a batch: weight law, orthogonal gain, learning rate, weight seed."""
+
+    init: str
+    """A weight law of ``nets.INITS``."""
+    gain: float = 1.0
+    """Multiplies the orthogonal law (must be 1 for the others)."""
+    lr: float = DEEP_TRAIN.lr
+    """Learning rate of SGD (> 0); the other settings come from the ``TrainConfig``."""
+    seed: int = 0
+    """Seed of the initial weights."""
+
+    def __post_init__(self):
+        check_choice("init", self.init, nets.INITS)
+        gain = check_real("gain", self.gain, low=0.0, low_open=True)
+        if gain != 1.0 and self.init != "orthogonal":
+            raise ValueError(f"gain must be 1 for init {self.init!r}")
+        check_real("lr", self.lr, low=0.0, low_open=True)
+        check_seed(self.seed)
+
+
+def _stacked_parameters(net: nets.MLPConfig, runs: Sequence[Run], n_inputs: int
+                        ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Weights (K, in, out) and biases (K, 1, out) of each layer of the K networks.
+
+    Each network is built exactly as :func:`train_deep` builds it (``make_initialized_mlp``
+    from the run's seed), then its layers are stacked along a leading run axis.
+    """
+    models = [_build(replace(net, init=r.init), n_inputs, r.gain, r.seed) for r in runs]
+    layers = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
+    weights, biases = [], []
+    for i in range(len(layers[0])):
+        weights.append(torch.stack([lin[i].weight.detach().T for lin in layers]).contiguous())
+        if net.bias:
+            biases.append(torch.stack([lin[i].bias.detach() for lin in layers])[:, None, :]
+                          .contiguous())
+        else:  # a constant zero: never trained
+            biases.append(torch.zeros(len(runs), 1, weights[-1].shape[2]))
+    return weights, biases
+
+
+def _batched_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
+                     activation: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Logits (K, N, C) of the K stacked networks on the same inputs x (N, in)."""
+    h = x.expand(weights[0].shape[0], -1, -1)  # (K, N, in)
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        h = torch.baddbmm(b, h, w)  # (K, N, out)
+        if i < len(weights) - 1:
+            h = activation(h)
+    return h
+
+
+def _batched_record(weights, biases, activation, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Mean cross-entropy (K,) and accuracy (K,) of each network on (x, y)."""
+    with torch.no_grad():
+        logits = _batched_forward(weights, biases, activation, x)  # (K, N, C)
+        k, n, c = logits.shape
+        loss = nn.functional.cross_entropy(logits.reshape(k * n, c), y.repeat(k),
+                                           reduction="none").reshape(k, n).mean(1)
+        acc = (logits.argmax(2) == y).float().mean(1)
+    return loss.double().numpy(), acc.double().numpy()
+
+
+@limited_threads()
+def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
+                     train: nets.TrainConfig = DEEP_TRAIN) -> tuple[nets.History, ...]:
+    """Train K networks ``net`` at once on the digits; one history per run, in order.
+
+    The same computation as K calls of :func:`train_deep` (each with ``train`` at the
+    run's learning rate): the same initial weights, the same minibatch order (from
+    ``train.seed``), the update of ``torch.optim.SGD`` with momentum (no weight decay),
+    the same per-epoch records.  The K networks are stacked along a leading axis and
+    multiplied by batched matrix products, which on a CPU costs a fraction of K separate
+    runs.  Round-off differs from the separate runs (batched and plain matrix products
+    sum in different orders), and a long run of a deep network amplifies it: histories
+    agree closely for the first epochs, not to the last digit at the end.
+    """
+    runs = tuple(runs)
+    if not runs or not all(isinstance(r, Run) for r in runs):
+        raise ValueError("runs must be a non-empty sequence of initialization.Run")
+    _check_net(net)
+    if not isinstance(train, nets.TrainConfig):
+        raise ValueError(f"train must be a nets.TrainConfig, got {type(train).__name__}")
+    if train.optimizer != "sgd" or train.weight_decay != 0.0:
+        raise ValueError("train_deep_batch implements SGD with momentum and no weight decay")
+    split = _digits()
+    x = torch.tensor(split.x_train, dtype=torch.float32)
+    y = torch.tensor(split.y_train)
+    x_test = torch.tensor(split.x_test, dtype=torch.float32)
+    y_test = torch.tensor(split.y_test)
+    weights, biases = _stacked_parameters(net, runs, x.shape[1])
+    params = weights + biases if net.bias else list(weights)
+    for p in params:
+        p.requires_grad_(True)
+    velocity = [torch.zeros_like(p) for p in params]
+    lr = torch.tensor([r.lr for r in runs], dtype=torch.float32)[:, None, None]  # (K, 1, 1)
+    activation = nets.ACTIVATIONS[net.activation]()
+    k = len(runs)
+    losses, accs, test_accs = [], [], []
+
+    def record():
+        loss, acc = _batched_record(weights, biases, activation, x, y)
+        losses.append(loss)
+        accs.append(acc)
+        test_accs.append(_batched_record(weights, biases, activation, x_test, y_test)[1])
+
+    record()
+    gen = nets.torch_generator(train.seed)
+    n = len(y)
+    for _ in range(train.epochs):
+        perm = torch.randperm(n, generator=gen)
+        for start in range(0, n, train.batch_size):
+            idx = perm[start:start + train.batch_size]
+            logits = _batched_forward(weights, biases, activation, x[idx])  # (K, B, C)
+            # The sum over runs of each run's mean loss: run k's gradient is its own.
+            loss = nn.functional.cross_entropy(logits.reshape(k * len(idx), -1),
+                                               y[idx].repeat(k), reduction="sum") / len(idx)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, v, g in zip(params, velocity, grads, strict=True):
+                    v.mul_(train.momentum).add_(g)  # torch.optim.SGD: v = momentum v + g
+                    p.sub_(lr * v)
+        record()
+    out = []
+    for i in range(k):
+        out.append(nets.History([float(v[i]) for v in losses], [float(a[i]) for a in accs],
+                                [float(a[i]) for a in test_accs]))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- length factors
+def length_factor_cdf(r: ArrayLike, width: int) -> float | np.ndarray:
+    """P(R <= r) for R = (2/n) chi^2_K, K ~ Binomial(n, 1/2): the squared-length factor.
+
+    The law of ||h_l||^2 / ||h_(l-1)||^2 in a zero-bias ReLU layer of width n with
+    N(0, 2/n) weights (given h_(l-1) != 0); it has an atom 2^-n at 0 (no unit active).
+    """
+    n = check_int("width", width, minimum=1)
+    x = check_array("r", r, nonempty=False)
+    k = np.arange(n + 1)
+    pk = stats.binom.pmf(k, n, 0.5)  # (n+1,)
+    y = np.clip(x, 0.0, None)[..., None] * n / 2  # chi^2_K <= n r / 2
+    inner = np.where(k == 0, 1.0, stats.chi2.cdf(y, np.maximum(k, 1)))  # chi^2_0 = 0
+    return np.where(x < 0, 0.0, inner @ pk) if x.ndim else float(
+        0.0 if x < 0 else inner @ pk)
+
+
+def length_factor_moments(width: int) -> tuple[Fraction, Fraction]:
+    """(E R, Var R) of the squared-length factor R = (2/n) chi^2_K, exactly (rationals).
+
+    From the law: E[chi^2_k] = k, E[(chi^2_k)^2] = k (k + 2), summed against the binomial
+    probabilities C(n, k) / 2^n.
+    """
+    n = check_int("width", width, minimum=1)
+    total = 2 ** n
+    m1 = sum(Fraction(math.comb(n, k) * k, total) for k in range(n + 1))
+    m2 = sum(Fraction(math.comb(n, k) * k * (k + 2), total) for k in range(n + 1))
+    scale = Fraction(2, n)
+    return scale * m1, scale * scale * m2 - (scale * m1) ** 2
+
+
+def length_factor_log_moments(width: int) -> tuple[float, float]:
+    """(E log R, Var log R) for R = (2/n) chi^2_K given K >= 1 (no layer entirely off).
+
+    E[log chi^2_k] = psi(k/2) + log 2 and Var[log chi^2_k] = psi'(k/2) (psi the digamma
+    function), mixed over K ~ Binomial(n, 1/2) conditioned on K >= 1.
+    """
+    n = check_int("width", width, minimum=1)
+    k = np.arange(1, n + 1)
+    logp = stats.binom.logpmf(k, n, 0.5) - math.log1p(-2.0 ** -n)
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    mean_k = special.digamma(k / 2) + math.log(2.0) + math.log(2.0 / n)  # E[log R | K = k]
+    mean = float(p @ mean_k)
+    var = float(p @ special.polygamma(1, k / 2) + p @ (mean_k - mean) ** 2)
+    return mean, var
+
+
+@limited_threads()
+def relu_log_lengths(width: int, depth: int, n_nets: int,
+                     rng: int | np.random.Generator = 0) -> np.ndarray:
+    """log ||h_l||^2 / ||x||^2, l = 1..depth, in zero-bias ReLU nets with N(0, 2/n) weights.
+
+    ``n_nets`` independent nets of ``depth`` square layers of ``width`` units, fed the
+    fixed input x = (1, ..., 1); returns (n_nets, depth).  A layer with no active unit
+    gives -inf from there on.
+    """
+    n = check_int("width", width, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
+    n_nets = check_int("n_nets", n_nets, minimum=1)
+    rng = check_rng(rng)
+    h = np.ones((n_nets, n))  # (S, n)
+    log_x = math.log(n)
+    out = np.empty((n_nets, depth))
+    for layer in range(depth):
+        w = rng.standard_normal((n_nets, n, n)) * math.sqrt(2.0 / n)  # (S, n, n)
+        h = np.maximum(np.matmul(w, h[:, :, None])[:, :, 0], 0.0)  # (S, n)
+        with np.errstate(divide="ignore"):
+            out[:, layer] = np.log(np.sum(h * h, axis=1)) - log_x
+    return out
+
+
+# --------------------------------------------------------------------------- depth and scale
+@limited_threads()
+def network_outputs(net: nets.MLPConfig, gain: float = 1.0, n_inputs: int = N_PROBE,
+                    rng: int | torch.Generator = 0) -> np.ndarray:
+    """Outputs (logits) of ``net`` at initialization on the first standardized digits.
+
+    The network is built as in :func:`activation_scales` and evaluated in float64 (its
+    float32 weights converted exactly), so that round-off in the forward pass is far below
+    that of the weights themselves; (n_inputs, 10).
+    """
+    _check_net(net)
+    gain = check_real("gain", gain, low=0.0, low_open=True)
+    n_inputs = check_int("n_inputs", n_inputs, minimum=1, maximum=len(_digits().y_train))
+    x = torch.from_numpy(_digits().x_train[:n_inputs]).double()
+    model = _build(net, x.shape[1], gain, rng).double()
+    with torch.no_grad():
+        return model(x).numpy()
 
 
 # --------------------------------------------------------------------------- products
 def product_moments_exact(n: int, depth: int) -> tuple[Fraction, ...]:
     """M_L = (1/n) E tr((P_L^T P_L)^2), L = 0..depth, for P_L = W_L ... W_1, W i.i.d. N(0, 1/n).
 
-    Recursion of the chapter: u = E (tr A)^2, v = E tr(A^2) with A = P^T P,
-    u_L = u_(L-1) + 2 v_(L-1)/n, v_L = (1 + 1/n) v_(L-1) + u_(L-1)/n, u_0 = n^2, v_0 = n.
-    Exact rationals, (depth + 1,).
+    Recursion of the chapter: tau = E (tr A)^2, rho = E tr(A^2) with A = P^T P,
+    tau_L = tau_(L-1) + 2 rho_(L-1)/n, rho_L = (1 + 1/n) rho_(L-1) + tau_(L-1)/n,
+    tau_0 = n^2, rho_0 = n, and M_L = rho_L / n.  Exact rationals, (depth + 1,).
     """
     n = check_int("n", n, minimum=1)
     depth = check_int("depth", depth, minimum=0)
-    u, v = Fraction(n * n), Fraction(n)
-    out = [v / n]
+    tau, rho = Fraction(n * n), Fraction(n)
+    out = [rho / n]
     for _ in range(depth):
-        u, v = u + 2 * v / n, (1 + Fraction(1, n)) * v + u / n
-        out.append(v / n)
+        tau, rho = tau + 2 * rho / n, (1 + Fraction(1, n)) * rho + tau / n
+        out.append(rho / n)
     return tuple(out)
 
 

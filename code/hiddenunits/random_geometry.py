@@ -191,6 +191,65 @@ def cap_bound(t: ArrayLike, n: int) -> float | np.ndarray:
     return scalar_or_array(2.0 * np.exp(-n * a * a / 2), t)
 
 
+def cap_rate(t: ArrayLike) -> float | np.ndarray:
+    """r(t) = log(1 / (1 - t^2)) / 2: the exponential rate of P(|cos theta| >= t) in n.
+
+    -(1/n) log P(|cos theta| >= t) tends to r(t) for each fixed t in [0, 1); r(1) = inf.
+    r(t) >= t^2/2, with equality only at t = 0.
+    """
+    a = _check_t(t)
+    with np.errstate(divide="ignore"):  # t = 1: the rate is infinite
+        return scalar_or_array(-0.5 * np.log1p(-a * a), t)
+
+
+def _cap_log_integral(t: float, n: int) -> float:
+    """log of int_t^1 ((1 - s^2)/(1 - t^2))^((n-3)/2) ds, by adaptive quadrature.
+
+    The integrand is at most 1 (n >= 3) or at least 1 (n = 2), so nothing underflows
+    however small the probability.  In u = s - t it is (1 - u (u + 2t)/(1 - t^2))^((n-3)/2),
+    evaluated with ``log1p`` so that its relative accuracy does not degrade with n; it
+    falls off like exp(-(n-3) t u / (1 - t^2)), so the interval is split there.
+    """
+    half = (n - 3) / 2
+    scale = 1.0 - t * t
+
+    def f(u: float) -> float:
+        x = -u * (u + 2.0 * t) / scale
+        return math.exp(half * math.log1p(x)) if x > -1.0 else 0.0
+
+    rate = (n - 3) * t / scale
+    width = min(1.0 - t, 50.0 / rate) if rate > 0 else 1.0 - t
+    main = sum(integrate.quad(f, a, b, epsabs=0.0, epsrel=1e-13, limit=200)[0]
+               for a, b in ((0.0, width / 50), (width / 50, width)))
+    if width < 1.0 - t:  # the rest is below e^-50 of the start: an absolute tolerance
+        main += integrate.quad(f, width, 1.0 - t, epsabs=1e-16 * main, epsrel=1e-13,
+                               limit=200)[0]
+    return math.log(main)
+
+
+def cap_log_probability(t: ArrayLike, n: int) -> float | np.ndarray:
+    """log P(|cos theta| >= t), finite however small the probability (-inf at t = 1).
+
+    The regularised incomplete beta function of :func:`cap_probability` where it does not
+    underflow (above 1e-280); below, log 2 + log C_n + ((n-3)/2) log(1 - t^2) plus the log
+    of the normalised integral of the density of cos theta over [t, 1] (quadrature).
+    """
+    n = _check_dim(n)
+    a = _check_t(t)
+    flat = a.ravel()
+    out = np.empty(flat.size)
+    direct = special.betainc((n - 1) / 2, 0.5, 1.0 - flat * flat)
+    for i, (ti, p) in enumerate(zip(flat, direct, strict=True)):
+        if ti >= 1.0:
+            out[i] = -math.inf
+        elif p > 1e-280:
+            out[i] = math.log(p)
+        else:
+            out[i] = (math.log(2.0) + angle_log_normaliser(n) + (n - 3) / 2 * math.log1p(-ti * ti)
+                      + _cap_log_integral(float(ti), n))
+    return scalar_or_array(out.reshape(a.shape), t)
+
+
 def union_bound_dimension(k: int, t: float, delta: float) -> int:
     """Smallest n with k(k-1)/2 * 2 exp(-n t^2/2) <= delta.
 

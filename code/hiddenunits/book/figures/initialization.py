@@ -14,7 +14,7 @@ from hiddenunits import nets
 from hiddenunits import random_geometry as rg
 from hiddenunits.book.figures import figure
 from hiddenunits.book.style import COLORS, new_figure
-from hiddenunits.book.tables.initialization import INIT_LABELS, TRAINING_RUNS
+from hiddenunits.book.tables.initialization import INIT_LABELS, TRAINING_RUNS, training_study
 from hiddenunits.validation import check_rng
 
 
@@ -76,14 +76,14 @@ def fig_singular_value_laws(n: int = 400, tall: int = 4, rng: int = 0) -> Figure
     return fig
 
 
-# --------------------------------------------------------------------------- initialisation
+# --------------------------------------------------------------------------- initialization
 _INIT_COLORS = {"pytorch": "grey", "xavier": "orange", "lecun": "blue", "he": "green",
                 "orthogonal": "purple"}
 
 
 @figure
 def fig_depth_scales(net: nets.MLPConfig = ini.DEEP_NET, rng: int = 0) -> Figure:
-    """RMS of each hidden layer at initialisation, per activation and weight law."""
+    """RMS of each hidden layer at initialization, per activation and weight law."""
     fig, axes = new_figure(1, 3, height=3.0, sharey=True)
     layers = np.arange(1, net.depth + 1)
     for ax, act in zip(axes, ("linear", "tanh", "relu"), strict=True):
@@ -132,18 +132,23 @@ def fig_product_spectra(n: int = 64, depths: tuple[int, ...] = (1, 2, 4, 8),
 
 @figure
 def fig_training_curves(net: nets.MLPConfig = ini.DEEP_NET,
-                        train: nets.TrainConfig = ini.DEEP_TRAIN, rng: int = 0) -> Figure:
-    """Training loss of the deep ReLU MLP for each weight law of ``TRAINING_RUNS``."""
+                        train: nets.TrainConfig = ini.DEEP_TRAIN) -> Figure:
+    """Training loss of the deep ReLU MLP for each weight law of ``TRAINING_RUNS``.
+
+    At the learning rate ``train.lr``; the first seed of the study in a full line, the
+    others thin.
+    """
     fig, ax = new_figure(height=3.2)
+    study = training_study(net, train)
     for init, gain, label in TRAINING_RUNS:
-        hist = ini.train_deep(replace(net, init=init), train, gain, rng)
         color = COLORS["vermillion"] if gain != 1.0 else COLORS[_INIT_COLORS[init]]
-        ax.plot(np.arange(len(hist.train_loss)), hist.train_loss, color=color, label=label,
-                ls=":" if init == "xavier" else "-")
+        runs = sorted((seed, h) for (i, g, r, seed), h in study.items()
+                      if i == init and g == gain and r == train.lr)
+        for k, (_, hist) in enumerate(runs):
+            ax.plot(np.arange(len(hist.train_loss)), hist.train_loss, color=color,
+                    label=label if k == 0 else None, lw=1.5 if k == 0 else 0.6,
+                    ls=":" if init == "xavier" else "-")
     ax.axhline(math.log(10), color=COLORS["black"], lw=0.8, ls="--")
-    ax.annotate(r"$\log 10$: the stalled runs overlap here", (6.0, math.log(10)),
-                xytext=(5.0, math.log(10) + 0.3), fontsize=8,
-                arrowprops={"arrowstyle": "->", "lw": 0.8})
     ax.set_xlabel("epoch")
     ax.set_ylabel("training cross-entropy")
     ax.set_title(f"ReLU MLP, {net.depth + 1} weight layers of width {net.width}, digits")
