@@ -12,6 +12,9 @@
   ``tests/test_site.py``, checks every page): the "Show code" toggles are named by their
   visible text, bibliography entries are list items of their list, and the index of the
   source pages is one list (Sphinx nests lists directly in lists there).
+* The source pages (``_modules``) are written afresh by every HTML build: viewcode
+  keeps a page that is newer than its module, even when the documentation it links
+  back to has changed, so that its back-links and anchors go stale.
 """
 
 from __future__ import annotations
@@ -193,6 +196,11 @@ def flat_module_index(body: str, exists=lambda href: True) -> str:
     return head + "<ul>\n" + "\n".join(items) + "\n</ul>\n"
 
 
+def _fresh_source_pages(app) -> None:
+    if app.builder.format == "html":
+        shutil.rmtree(Path(app.outdir) / "_modules", ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- files
 def _on_build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
@@ -241,6 +249,7 @@ def setup(app):
     app.connect("config-inited", _on_config_inited)
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
+    app.connect("builder-inited", _fresh_source_pages)
     app.add_directive("pdf-download", PdfDownload)
     from myst_nb.sphinx_ import HideCodeCellNode
 
