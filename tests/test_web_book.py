@@ -414,7 +414,7 @@ def test_markup_for_assistive_technology(fixture_site):
     assert not re.search(r'search-button-field[^>]*aria-label', page)
     switch = page[page.index("theme-switch-button"):]
     switch = switch[:switch.index("</button>")]
-    assert switch.count('aria-hidden="true"') == 3 and "title=" not in switch
+    assert switch.count('aria-hidden="true"') == 3 and " title=" not in switch
     index = (html / "_modules" / "index.html").read_text()
     assert "builtins" not in index and index.count("<ul>") == 1
     api = (html / "book" / "api.html").read_text()
