@@ -339,6 +339,32 @@ def test_every_config_key_is_read():
     assert not dead, f"keys that change nothing: {dead}"
 
 
+def test_pdf_numbers_statements_per_chapter_like_the_web():
+    """LaTeX's per-section numbers (1.4.1, 1.2.1) become the web's per-chapter 1.k."""
+    from types import SimpleNamespace
+
+    from hiddenunits.book import paper
+
+    env = SimpleNamespace(
+        proof_list={"a": {"countertype": "theorem"}},
+        toc_fignumbers={"book/basis": {"theorem": {"thm-a": (1, 4, 1), "thm-b": (1, 2, 1),
+                                                   "thm-c": (1, 7, 2)},
+                                       "figure": {"fig-a": (1, 3)}}})
+    latex = SimpleNamespace(builder=SimpleNamespace(format="latex"))
+    assert paper.number_like_the_web(latex, env) == []
+    numbers = env.toc_fignumbers["book/basis"]
+    assert numbers["theorem"] == {"thm-b": (1, 1), "thm-a": (1, 2), "thm-c": (1, 3)}
+    assert numbers["figure"] == {"fig-a": (1, 3)}
+    # Sphinx assigns every number afresh on env-get-updated (its toctree collector, at
+    # the default priority 500): the renumbering must come after it, not on env-updated
+    calls = []
+    app = SimpleNamespace(add_post_transform=lambda *a: None,
+                          connect=lambda event, f, priority=500: calls.append((event, f,
+                                                                               priority)))
+    paper.setup(app)
+    assert ("env-get-updated", paper.number_like_the_web, 900) in calls
+
+
 def test_source_index_is_one_list():
     """viewcode's index nests a package's modules as a list directly inside a list."""
     from hiddenunits.book.web import flat_module_index
