@@ -198,8 +198,9 @@ for (const c of article.querySelectorAll('mjx-container')) {
           to <= s.scrollWidth + 1) continue;
     }
   }
-  const where = c.closest('div.math[id], [id^="equation-"], div.proof[id], ' +
-                          'div[class*="admonition"][id], section[id]');
+  // the equation's or statement's label, else the section's
+  const where = c.closest(['equation', 'thm', 'prop', 'lem', 'cor', 'def', 'ex', 'sol']
+                            .map(p => `[id^="${p}-"]`).join(', ')) || c.closest('section[id]');
   const source = (tex.get(c) || '').trim().replace(/\s+/g, ' ').slice(0, 60);
   out.too_wide.push(`${display ? 'display' : 'inline'} ${Math.round(m.width)} px in ` +
                     `${Math.round(k.width)} px at #${where ? where.id : '?'}: ${source}`);
