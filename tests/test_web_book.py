@@ -161,7 +161,7 @@ def build_fixture(root: Path) -> Path:
     (root / "_toc.yml").write_text(FIXTURE_TOC)
     book = root / "book"
     book.mkdir(exist_ok=True)
-    for name in ("_static", "_latex"):
+    for name in ("_static", "_latex", "_templates"):
         shutil.rmtree(book / name, ignore_errors=True)
         shutil.copytree(ROOT / "book" / name, book / name)
     for name in ("intro.md", "notation.md", "api.md", "bibliography.md", "references.bib"):
@@ -339,6 +339,47 @@ def test_every_config_key_is_read():
     assert not dead, f"keys that change nothing: {dead}"
 
 
+def test_pdf_numbers_statements_per_chapter_like_the_web():
+    """LaTeX's per-section numbers (1.4.1, 1.2.1) become the web's per-chapter 1.k."""
+    from types import SimpleNamespace
+
+    from hiddenunits.book import paper
+
+    env = SimpleNamespace(
+        proof_list={"a": {"countertype": "theorem"}},
+        toc_fignumbers={"book/basis": {"theorem": {"thm-a": (1, 4, 1), "thm-b": (1, 2, 1),
+                                                   "thm-c": (1, 7, 2)},
+                                       "figure": {"fig-a": (1, 3)}}})
+    latex = SimpleNamespace(builder=SimpleNamespace(format="latex"))
+    assert paper.number_like_the_web(latex, env) == []
+    numbers = env.toc_fignumbers["book/basis"]
+    assert numbers["theorem"] == {"thm-b": (1, 1), "thm-a": (1, 2), "thm-c": (1, 3)}
+    assert numbers["figure"] == {"fig-a": (1, 3)}
+    # Sphinx assigns every number afresh on env-get-updated (its toctree collector, at
+    # the default priority 500): the renumbering must come after it, not on env-updated
+    calls = []
+    app = SimpleNamespace(add_post_transform=lambda *a: None,
+                          connect=lambda event, f, priority=500: calls.append((event, f,
+                                                                               priority)))
+    paper.setup(app)
+    assert ("env-get-updated", paper.number_like_the_web, 900) in calls
+
+
+def test_source_index_is_one_list():
+    """viewcode's index nests a package's modules as a list directly inside a list."""
+    from hiddenunits.book.web import flat_module_index
+
+    body = ('<h1>All modules</h1>\n<ul><li><a href="a.html">a</a></li>\n'
+            '<ul><li><a href="a/b.html">a.b</a></li>\n</ul><li><a href="c.html">c</a></li>\n'
+            '</ul>\n')
+    flat = flat_module_index(body)
+    assert flat.startswith("<h1>All modules</h1>")
+    assert flat.count("<ul>") == 1 and flat.count("<li>") == 3
+    assert re.search(r"<ul>\s*<li>.*</li>\s*</ul>", flat, re.S)
+    assert "<ul><ul>" not in flat.replace("\n", "") and "</ul><li>" not in flat
+    assert "a/b.html" not in flat_module_index(body, exists=lambda href: href != "a/b.html")
+
+
 def test_code_cells_fit_the_line_length():
     """No line of a code cell in book/*.md is longer than ruff's 99 characters."""
     import re
@@ -383,6 +424,31 @@ def test_chapter_page_offers_downloads_and_no_thebe(fixture_site):
     assert "THEBE_JS_URL" not in html and "unpkg" not in html and "sphinx-thebe" not in html
     intro = (root / "_build" / "html" / "book" / "intro.html").read_text()
     assert "make pdf" in intro and "hidden-units.pdf" not in intro
+
+
+@pytest.mark.slow
+def test_markup_for_assistive_technology(fixture_site):
+    """What axe-core flagged on the real site, fixed in the markup the build writes."""
+    root, _ = fixture_site
+    html = root / "_build" / "html"
+    bib = (html / "book" / "bibliography.html").read_text()
+    assert 'class="citation-list"' in bib and 'role="listitem"' in bib
+    assert "doc-biblioentry" not in bib
+    page = (html / "book" / "fixture.html").read_text()
+    assert "<summary>" in page and 'aria-label="Toggle hidden content"' not in page
+    assert 'class="btn search-button-field' in page
+    assert not re.search(r'search-button-field[^>]*aria-label', page)
+    switch = page[page.index("theme-switch-button"):]
+    switch = switch[:switch.index("</button>")]
+    assert switch.count('aria-hidden="true"') == 3 and " title=" not in switch
+    index = (html / "_modules" / "index.html").read_text()
+    assert "builtins" not in index and index.count("<ul>") == 1
+    api = (html / "book" / "api.html").read_text()
+    ids = set(re.findall(r'id="([^"]+)"', api))
+    for source in (html / "_modules").rglob("*.html"):
+        for target in re.findall(r'class="viewcode-back" href="[^"#]*api\.html#([^"]+)"',
+                                 source.read_text()):
+            assert target in ids, f"{source.name}: back-link to a missing #{target}"
 
 
 @pytest.mark.slow

@@ -36,15 +36,21 @@ class DropHiddenInput(SphinxPostTransform):
                 cell.parent.remove(cell)
 
 
-def number_like_the_web(app, env) -> None:
-    """For LaTeX, number each chapter's statements ``chapter.k`` in reading order, as HTML."""
+def number_like_the_web(app, env) -> list[str]:
+    """For LaTeX, number each chapter's statements ``chapter.k`` in reading order, as HTML.
+
+    Runs on ``env-get-updated`` after Sphinx's own handler, which assigns every number
+    afresh on each build (``env-updated`` comes before it, so a change made there is
+    overwritten: the PDF printed "Theorem 1.4.1").  Returns no documents to re-read.
+    """
     if app.builder.format != "latex":
-        return
+        return []
     kinds = {p["countertype"] for p in getattr(env, "proof_list", {}).values()}
     for numbers in env.toc_fignumbers.values():
         for kind in kinds & numbers.keys():
             ordered = sorted(numbers[kind].items(), key=lambda item: item[1])
             numbers[kind] = {key: (num[0], k) for k, (key, num) in enumerate(ordered, 1)}
+    return []
 
 
 class PlainProofs(SphinxPostTransform):
@@ -68,5 +74,6 @@ def setup(app):
     """Register the PDF edition's transforms with Sphinx."""
     app.add_post_transform(DropHiddenInput)
     app.add_post_transform(PlainProofs)
-    app.connect("env-updated", number_like_the_web)
+    # after the toctree collector (priority 500) has assigned the numbers
+    app.connect("env-get-updated", number_like_the_web, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,8 +1,8 @@
 """Quality gate of the PDF edition: fail on what LaTeX only logs.
 
 Sphinx's ``-W`` does not see LaTeX's own problems: an undefined reference or citation
-prints "??" in the PDF, a missing glyph silently drops a character, a missing figure
-file stops nothing in non-stop mode.  This module reads the final LaTeX log and the
+prints two question marks in the PDF, a missing glyph silently drops a character, a
+missing figure file stops nothing in non-stop mode.  This module reads the final LaTeX log and the
 PDF's text and reports each of them.
 
 ``python -m hiddenunits.pdfcheck LOG PDF`` prints the problems and exits 1 if any.
@@ -47,7 +47,7 @@ def pdf_text(pdf: Path) -> str:
 
 
 def text_problems(text: str) -> list[str]:
-    """Lines of the PDF's text that show an unresolved reference ("??")."""
+    """Lines of the PDF's text that show an unresolved reference (two question marks)."""
     return [f'"??" in the PDF text: {line.strip()}' for line in text.splitlines()
             if "??" in line]
 

@@ -8,13 +8,22 @@
 * sphinx-thebe's script block (declared twice on every page by Sphinx, a console error)
   and its script, which name a public CDN, are dropped: the book has no live kernels.
 * ``HIDDENUNITS_EDITION=student`` builds the student edition: exercise solutions hidden.
+* Markup that assistive technology misreads is fixed where it is written (axe-core, in
+  ``tests/test_site.py``, checks every page): the "Show code" toggles are named by their
+  visible text, bibliography entries are list items of their list, and the index of the
+  source pages is one list (Sphinx nests lists directly in lists there).
+* The source pages (``_modules``) are written afresh by every HTML build: viewcode
+  keeps a page that is newer than its module, even when the documentation it links
+  back to has changed, so that its back-links and anchors go stale.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+from html import escape
 from pathlib import Path
 
 from docutils import nodes
@@ -113,6 +122,11 @@ def _download_buttons(app, pagename: str, context: dict) -> list[dict]:
 
 
 def _on_page_context(app, pagename, templatename, context, doctree) -> None:
+    if pagename == "_modules/index" and "body" in context:
+        # viewcode writes the source pages before their index
+        pages = Path(app.outdir) / "_modules"
+        context["body"] = flat_module_index(context["body"],
+                                            exists=lambda href: (pages / href).is_file())
     if "script_files" in context:
         context["script_files"][:] = [a for a in context["script_files"] if not _is_thebe(a)]
     if "css_files" in context:
@@ -126,6 +140,65 @@ def _on_page_context(app, pagename, templatename, context, doctree) -> None:
         header.insert(0, {"type": "group", "tooltip": "Download this page",
                           "icon": "fas fa-download", "buttons": buttons,
                           "label": "download-buttons"})
+
+
+# --------------------------------------------------------------------------- markup
+def visit_hide_code(self, node) -> None:
+    """Open a "Show code" toggle, named by its visible text.
+
+    MyST-NB labels the ``<summary>`` "Toggle hidden content", which leaves its visible text
+    ("Show code cell source") out of its accessible name (WCAG 2.5.3).
+    """
+    self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n'
+                     "<summary>\n"
+                     f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n'
+                     f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n'
+                     "</summary>\n")
+
+
+def depart_hide_code(self, node) -> None:
+    """Close a "Show code" toggle."""
+    self.body.append("</details>\n")
+
+
+def visit_citation(self, node) -> None:
+    """Open a bibliography entry as an item of the list that docutils wraps the entries in.
+
+    Docutils gives an entry the role ``doc-biblioentry``, deprecated in DPUB-ARIA 1.1, so
+    that the list (``role="list"``) seems to hold the entries' links directly.
+    """
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div role="list" class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+
+def depart_citation(self, node) -> None:
+    """Close a bibliography entry (and the list after the last one)."""
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
+
+
+_MODULE_ITEM = re.compile(r'<li><a href="([^"]*)">[^<]*</a></li>')
+
+
+def flat_module_index(body: str, exists=lambda href: True) -> str:
+    """The index of source pages as one list, of the pages that ``exists``.
+
+    viewcode nests ``<ul>`` directly in ``<ul>``, and lists every module it ever looked
+    at, also one without a source page (a stale entry of an incremental build's
+    environment, e.g. ``builtins``), which would be a broken link.
+    """
+    items = [m.group(0) for m in _MODULE_ITEM.finditer(body) if exists(m.group(1))]
+    if not items:
+        return body
+    head = body[:body.index("<ul>")] if "<ul>" in body else ""
+    return head + "<ul>\n" + "\n".join(items) + "\n</ul>\n"
+
+
+def _fresh_source_pages(app) -> None:
+    if app.builder.format == "html":
+        shutil.rmtree(Path(app.outdir) / "_modules", ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- files
@@ -176,5 +249,10 @@ def setup(app):
     app.connect("config-inited", _on_config_inited)
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
+    app.connect("builder-inited", _fresh_source_pages)
     app.add_directive("pdf-download", PdfDownload)
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, html=(visit_hide_code, depart_hide_code))
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     return {"parallel_read_safe": True, "parallel_write_safe": True}
