@@ -47,6 +47,14 @@ STUDY_SEEDS = (0, 1, 2)
 """Seeds of the initial weights in the training study (the minibatch order is fixed)."""
 
 
+RESCUE_RUNS = (("lecun", 1.0, "LeCun"),)
+"""The deep network's rescue runs at ``RESCUE_LRS``: (weight law, orthogonal gain, label)."""
+
+SHARED_GROUPS = ((TRAINING_RUNS, STUDY_LRS), (RESCUE_RUNS, RESCUE_LRS))
+"""Groups (runs, learning rates) of one network trained in a single batch, whichever is
+asked for first: the study and the rescue share the fixed cost of each step."""
+
+
 def training_study(net: nets.MLPConfig = ini.DEEP_NET,
                    train: nets.TrainConfig = ini.DEEP_TRAIN,
                    runs: tuple = TRAINING_RUNS, lrs: tuple[float, ...] = STUDY_LRS,
@@ -54,19 +62,23 @@ def training_study(net: nets.MLPConfig = ini.DEEP_NET,
     """Histories of ``net`` for every (weight law, gain) of ``runs``, learning rate and seed.
 
     One batched call of :func:`~hiddenunits.initialization.train_deep_batch`; keys
-    (init, gain, lr, seed).  Cached: the chapter's table and figure share the runs.
+    (init, gain, lr, seed).  Cached: the chapter's table and figure share the runs; a group
+    (runs, lrs) of ``SHARED_GROUPS`` is trained in one batch with the other groups there.
     """
-    return dict(_training_study(net, train, tuple(runs), tuple(lrs), tuple(seeds)))
+    group = (tuple(runs), tuple(lrs))
+    groups = SHARED_GROUPS if group in SHARED_GROUPS else (group,)
+    studies = _training_studies(net, train, groups, tuple(seeds))
+    return dict(studies[groups.index(group)])
 
 
 @lru_cache(maxsize=4)
-def _training_study(net: nets.MLPConfig, train: nets.TrainConfig, runs: tuple,
-                    lrs: tuple[float, ...], seeds: tuple[int, ...]) -> tuple:
-    batch = [ini.Run(init, gain, lr, seed) for init, gain, _ in runs for lr in lrs
-             for seed in seeds]
-    histories = ini.train_deep_batch(batch, net, train)
-    return tuple(((r.init, r.gain, r.lr, r.seed), h)
-                 for r, h in zip(batch, histories, strict=True))
+def _training_studies(net: nets.MLPConfig, train: nets.TrainConfig, groups: tuple,
+                      seeds: tuple[int, ...]) -> tuple:
+    batches = [[ini.Run(init, gain, lr, seed) for init, gain, _ in runs for lr in lrs
+                for seed in seeds] for runs, lrs in groups]
+    histories = iter(ini.train_deep_batch([r for b in batches for r in b], net, train))
+    return tuple(tuple(((r.init, r.gain, r.lr, r.seed), next(histories)) for r in batch)
+                 for batch in batches)
 
 
 def verdict_counts(study: dict, init: str, gain: float, lr: float | None = None) -> Counter:
