@@ -74,8 +74,8 @@ $$ (eq-fixture-variance)
 
 ## Moments of the angle
 
-````{prf:corollary} The published table
-:label: cor-angle-variance-table
+````{prf:proposition} The first two moments of the cosine
+:label: prop-cos-moments
 
 For independent isotropic $x, y \in \mathbb{R}^n$, $\mathbb{E}\cos\theta_{xy} = 0$ and
 $\mathbb{E}\cos^2\theta_{xy} = 1/n$, as in {eq}`eq-fixture-variance`.
@@ -83,7 +83,7 @@ $\mathbb{E}\cos^2\theta_{xy} = 1/n$, as in {eq}`eq-fixture-variance`.
 
 ```{code-cell} ipython3
 :tags: [remove-input]
-verify("cor-angle-variance-table");
+verify("prop-cos-moments");
 ```
 
 ````{prf:proof}
@@ -92,7 +92,7 @@ uniform unit vector sum to one.
 ````
 
 {numref}`fig-fixture-angles` shows the densities, {numref}`tab-fixture-moments` the
-moments, and {prf:ref}`cor-angle-variance-table` is checked under its statement.
+moments, and {prf:ref}`prop-cos-moments` is checked under its statement.
 
 ```{code-cell} ipython3
 :tags: [hide-input]
@@ -468,9 +468,9 @@ def test_figures_have_a_dark_rendering_and_keep_their_caption(fixture_site):
 def test_check_line_links_to_the_api_entry_of_the_check(fixture_site):
     root, _ = fixture_site
     html = (root / "_build" / "html" / "book" / "fixture.html").read_text()
-    assert ('href="api.html#hiddenunits.book.checks.initialization.check_su_table"' in html)
+    assert ('href="api.html#hiddenunits.book.checks.initialization.check_cos_moments"' in html)
     api = (root / "_build" / "html" / "book" / "api.html").read_text()
-    assert 'id="hiddenunits.book.checks.initialization.check_su_table"' in api
+    assert 'id="hiddenunits.book.checks.initialization.check_cos_moments"' in api
     assert "_modules/hiddenunits/book/checks/initialization.html" in api  # [source]
 
 
@@ -480,7 +480,9 @@ def test_glued_numbers_are_mathematics_and_hidden_code_is_on_demand(fixture_site
     html = (root / "_build" / "html" / "book" / "fixture.html").read_text()
     assert r'<span class="math notranslate nohighlight">\(2.3 \times 10^{-5}\)</span>' in html
     assert r"\(2.4 \times 10^{4}\)" in html and r"\(0.25\)" in html
-    assert html.count('<details class="admonition hide above-input">') == 4
+    # one "Show code" toggle per hide-input cell of the fixture chapter
+    hidden = FIXTURE_CHAPTER.count(":tags: [hide-input]")
+    assert hidden >= 3 and html.count('<details class="admonition hide above-input">') == hidden
     assert '<span class="caption-number">Table 1.1 </span>' in html
 
 

@@ -87,7 +87,9 @@ def _on_config_inited(app, config) -> None:
     config.html_context.setdefault("default_mode", "auto")
     config.hu_edition = edition()
     if config.hu_edition == "student":
-        config.hide_solutions = True
+        # Not sphinx-exercise's hide_solutions: with it, a gated solution (solution-start /
+        # solution-end) leaves its end node and its content behind, and the HTML writer
+        # fails on the end node.  The solutions are dropped after the gated ones are merged.
         # built into its own folder, it executes nothing: the full edition's cache serves
         if not config.nb_execution_cache_path:
             config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
@@ -242,11 +244,22 @@ class PdfDownload(SphinxDirective):
         return [nodes.raw("", html.replace("{root}", "../" * depth), format="html")]
 
 
+def _drop_solutions(app, doctree) -> None:
+    """Student edition: remove every exercise solution (gated ones already merged)."""
+    if app.config.hu_edition != "student":
+        return
+    from sphinx_exercise.nodes import solution_node
+
+    for node in list(doctree.findall(solution_node)):
+        node.parent.remove(node)
+
+
 def setup(app):
     """Register the web edition's configuration, handlers and directive."""
     app.add_config_value("hu_edition", "full", "env", types=[str])
     app.add_config_value("hu_pdf_available", False, "env", types=[bool])
     app.connect("config-inited", _on_config_inited)
+    app.connect("doctree-read", _drop_solutions)
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
     app.connect("builder-inited", _fresh_source_pages)
