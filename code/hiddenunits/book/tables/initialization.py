@@ -27,7 +27,7 @@ TRAINING_RUNS = (
     ("xavier", 1.0, "Xavier, $2/(n_{in}+n_{out})$"),
     ("he", 1.0, "He, $2/n_{in}$"),
     ("orthogonal", 1.0, "orthogonal, gain 1"),
-    ("orthogonal", math.sqrt(2), r"orthogonal, gain $\sqrt{2}$"),
+    ("orthogonal", math.sqrt(2), "orthogonal, gain √2"),
 )
 """The deep network's training runs: (weight law, orthogonal gain, label)."""
 
