@@ -1,5 +1,6 @@
 """limited_threads sets and restores torch's and the BLAS pools' thread counts."""
 
+import os
 import subprocess
 import sys
 
@@ -55,3 +56,15 @@ print(len(counts), max(counts))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     n_pools, most = map(int, out.stdout.split())
     assert n_pools >= 2 and most == 1, out.stdout
+
+
+def test_book_kernels_start_with_one_thread_unless_the_user_chose(monkeypatch):
+    from hiddenunits.book.kernel import THREAD_VARIABLES, one_thread_kernels
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    changed = one_thread_kernels()
+    assert os.environ["OMP_NUM_THREADS"] == "3"  # the user's choice stands
+    assert changed == {"MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    assert all(os.environ[name] == "1" for name in changed)

@@ -92,9 +92,10 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    from hiddenunits.book.kernel import quiet_kernels
+    from hiddenunits.book.kernel import one_thread_kernels, quiet_kernels
 
     quiet_kernels(root / "_build")
+    one_thread_kernels()
     cache = get_cache(str(cache_dir or root / "_build" / ".jupyter_cache"))
     config = md_config(root)
     todo = []

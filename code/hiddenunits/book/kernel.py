@@ -1,4 +1,7 @@
-"""Quiet kernels for the build: drop ipykernel's start-up notice about unencrypted TCP.
+"""The build's kernels: quiet, and one thread each.
+
+Quiet: they drop ipykernel's start-up notice about unencrypted TCP (below).  One thread:
+see :func:`one_thread_kernels`.
 
 Every kernel that executes a chapter logs "Kernel is running over TCP without
 encryption" on the build's stderr: a local kernel on the loopback interface, so the
@@ -43,3 +46,25 @@ def quiet_kernels(build_dir: Path) -> Path:
         config.write_text(KERNEL_CONFIG, encoding="utf-8")
     os.environ["IPYTHONDIR"] = str(folder)
     return folder
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""Environment variables that set the threads of torch's and numpy's numerical libraries."""
+
+
+def one_thread_kernels() -> dict[str, str]:
+    """Start every later kernel with one thread for torch and BLAS; return what was set.
+
+    The build executes as many chapters at once as there are cores, so a chapter that also
+    ran its tensor and matrix code on every core would oversubscribe them; OpenMP's threads
+    then wait for each other in busy loops.  On this book's small matrices a second thread
+    gains little even on an idle machine, and under load (two chapters, or CI beside them)
+    it costs a great deal: a loop of 64 x 64 matrix products took 2.3 s on one thread and
+    85 s on two, with the machine's load average at 7.6.  Variables the user has set are
+    left as they are.
+    """
+    changed = {}
+    for name in THREAD_VARIABLES:
+        if name not in os.environ:
+            os.environ[name] = changed[name] = "1"
+    return changed

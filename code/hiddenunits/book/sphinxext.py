@@ -145,13 +145,14 @@ def _on_source_read(app, docname: str, source: list[str]) -> None:
 
 
 def _on_config_inited(app, config) -> None:
-    from hiddenunits.book.kernel import quiet_kernels
+    from hiddenunits.book.kernel import one_thread_kernels, quiet_kernels
 
     quiet_kernels(Path(app.outdir).parent)
+    one_thread_kernels()
 
 
 def setup(app):
-    """Register the fingerprinting and the quiet kernels with Sphinx."""
+    """Register the fingerprinting and the quiet, one-thread kernels with Sphinx."""
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
