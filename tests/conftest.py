@@ -2,11 +2,16 @@
 
 import os
 
-import pytest
-
-from hiddenunits.book.claims import run_claim as _run_claim
-
+# One thread for torch and BLAS in every test process, set before torch loads: the suite
+# runs on as many pytest-xdist workers as there are cores, and OpenMP pools of two threads
+# in each would oversubscribe them (see hiddenunits.book.kernel.one_thread_kernels).
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+from hiddenunits.book.claims import run_claim as _run_claim  # noqa: E402
 
 
 class ClaimResults:

@@ -11,7 +11,21 @@ from threadpoolctl import threadpool_info
 from hiddenunits.threads import limited_threads
 
 
-def test_limits_inside_and_restores_after():
+@pytest.fixture
+def two_threads():
+    """Two threads outside the limit (the test session itself runs on one, conftest.py),
+    so that "restored" differs from "limited"."""
+    from threadpoolctl import threadpool_limits
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    with threadpool_limits(2):
+        yield
+    torch.set_num_threads(old)
+
+
+def test_limits_inside_and_restores_after(two_threads):
+    assert torch.get_num_threads() == 2
     before_torch = torch.get_num_threads()
     before_blas = [d["num_threads"] for d in threadpool_info()]
     with limited_threads(1):
@@ -21,8 +35,9 @@ def test_limits_inside_and_restores_after():
     assert [d["num_threads"] for d in threadpool_info()] == before_blas
 
 
-def test_restores_after_an_exception_and_works_as_decorator():
+def test_restores_after_an_exception_and_works_as_decorator(two_threads):
     before = torch.get_num_threads()
+    assert before == 2
 
     @limited_threads()
     def inner():
