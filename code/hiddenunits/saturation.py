@@ -102,10 +102,6 @@ def _slope_of(activation: str, z: torch.Tensor, h: torch.Tensor | None) -> torch
     return slope(activation, z)
 
 
-_NONNEGATIVE_SLOPE = frozenset(("sigmoid", "tanh", "relu", "softplus"))
-"""Units whose ``slope`` is never negative (nor -0.0): ``|phi'| = phi'`` bit for bit."""
-
-
 def relative_slope(activation: str, z: torch.Tensor) -> torch.Tensor:
     """``|phi'(z)| / sup |phi'|`` elementwise (``activation`` one of ``UNITS``)."""
     return slope(activation, z).abs() / _sup_slope(activation)
@@ -350,8 +346,7 @@ def _record(group: _Group, x: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray
         total = unit_var.mean(dim=1) + means.var(dim=1, unbiased=False)
         # the forward pass's output gives sigmoid's and tanh's slopes (unless shifted)
         d = _slope_of(group.activation, z, None if group.offset else h)
-        rel = (d if group.activation in _NONNEGATIVE_SLOPE else d.abs()
-               ) / _sup_slope(group.activation)
+        rel = d.abs() / _sup_slope(group.activation)
         low = rel < SATURATED
         stats[:, :, k] = torch.stack([
             means.mean(dim=1), total.sqrt(), unit_var.mean(dim=1).sqrt(),
@@ -398,7 +393,9 @@ def _train(specs: tuple[RunSpec, ...], train: TrainConfig, split_seed: int, ever
                 perms = [torch.stack([torch.randperm(n, generator=q) for q in gs])
                          for gs in gens]
                 # each model's examples in its order for the epoch, gathered once: (R, n, in)
-                shuffled = [(x[p], y[p]) for p in perms]
+                shuffled = [(x.index_select(0, p.flatten()).view(*p.shape, -1),  # as x[p]
+                             y.index_select(0, p.flatten()).view(p.shape))  # 5x faster
+                            for p in perms]
                 for start in range(0, n, train.batch_size):
                     stop = start + train.batch_size
                     # the models are independent: the gradient of the sum is each model's
