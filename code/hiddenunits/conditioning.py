@@ -107,10 +107,12 @@ def sgd_update(activation: str, x: ArrayLike, y: ArrayLike, lr: float = 1.0, rng
     xt, yt = _batch(x, y, model)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     before = [(m.weight.detach().clone(), m.bias.detach().clone()) for m in linears]
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    opt.zero_grad()
-    torch.nn.functional.cross_entropy(model(xt), yt).backward()
-    opt.step()
+    torch.nn.functional.cross_entropy(model(xt), yt).backward()  # fresh model: no old grads
+    # the step of torch.optim.SGD (no momentum, no weight decay) on CPU: p.add_(grad, -lr),
+    # written out because constructing an optimizer first imports torch._dynamo (seconds)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(param.grad, alpha=-lr)
     return tuple(((m.weight.detach() - w).numpy(), (m.bias.detach() - b).numpy())
                  for m, (w, b) in zip(linears, before, strict=True))
 
