@@ -415,86 +415,138 @@ def train_rbms(data: ArrayLike, config: CDConfig, lrs: tuple[float, ...],
     config = _model(config, CDConfig)
     v = _binary("data", data)
     n, nv = v.shape
-    nh, bsz, k = config.n_hidden, config.batch_size, config.k
-    if bsz > n:
-        raise ValueError(f"batch_size {bsz} exceeds the number of examples {n}")
+    nh = config.n_hidden
+    if config.batch_size > n:
+        raise ValueError(f"batch_size {config.batch_size} exceeds the number of examples {n}")
     rates = [check_real("lrs[i]", lr, low=0.0, low_open=True) for lr in _sequence("lrs", lrs)]
     eval_every = check_int("eval_every", eval_every, minimum=0)
     ev = v if eval_data is None else _binary("eval_data", eval_data, nv)
-    rng = check_rng(rng)
-    f32, L = np.float32, len(rates)
-    A = np.zeros((L, nv + 1, nh + 1), f32)  # per model [[W, b], [c, 0]]
-    A[:, :nv, :nh] = rng.normal(0.0, config.init_scale, (nv, nh))
-    xa = np.ones((n, nv + 1), f32)  # data with an always-on unit
-    xa[:, :nv] = v
-    V2 = np.zeros((L, 2 * bsz, nv + 1), f32)  # rows :bsz data, bsz: negative-phase visibles
-    V2[:, bsz:, nv] = 1.0
-    H2 = np.ones((L, 2 * bsz, nh + 1), f32)  # matching hidden probabilities (+ bias unit)
-    hs = np.zeros((L, bsz, nh + 1), f32)  # chain hidden states (+ bias unit)
-    hs[:, :, nh] = 1.0
-    pre_v = np.empty((L, bsz, nv), f32)
-    G = np.empty_like(A)
-    starts = list(range(0, n, bsz))
-    sizes = [min(bsz, n - s) for s in starts]
-    lr_col = np.array(rates, f32)[:, None, None]
-
-    def scales(m: int) -> np.ndarray:  # per-row weight of the statistics, times lr
-        col = np.zeros((1, 2 * bsz, 1), f32)
-        col[0, :m] = 1.0 / m
-        chains = bsz if config.persistent else m
-        col[0, bsz:bsz + chains] = -1.0 / chains
-        return lr_col * col  # (L, 2 bsz, 1)
-
-    scale_of = {m: scales(m) for m in set(sizes)}
+    gen = check_rng(rng)
     epochs: list[int] = []
     log_lik: list[list[float]] = [[] for _ in rates]
 
-    def record(epoch: int) -> None:
+    def record(epoch: int, A: np.ndarray) -> None:  # A: (1, L, nv+1, nh+1)
         if eval_every and (epoch % eval_every == 0 or epoch == config.epochs):
             epochs.append(epoch)
-            for j in range(L):
-                log_lik[j].append(mean_log_likelihood(_unpack(A[j], nv, nh), ev))
+            for j in range(len(rates)):
+                log_lik[j].append(mean_log_likelihood(_unpack(A[0, j], nv, nh), ev))
 
-    record(0)
-    train_seconds = 0.0
-    update, total_updates = 0, config.epochs * len(starts)
-    for epoch in range(1, config.epochs + 1):
+    arms = [(lr, config.persistent, config.epochs) for lr in rates]
+    models, train_seconds = _cd_train(v, config, arms, [gen], record)
+    per_epoch = train_seconds / config.epochs if config.epochs else float("nan")
+    return [TrainResult(models[0][j], tuple(epochs), tuple(log_lik[j]), per_epoch)
+            for j in range(len(rates))]
+
+
+def _cd_train(v: np.ndarray, config: CDConfig, arms: list[tuple[float, bool, int]],
+              gens: list[np.random.Generator],
+              on_epoch: Any = None) -> tuple[list[list[RBM]], float]:
+    """The CD-k / PCD-k loop of :func:`train_rbms` for several generators and several arms
+    at once: ``arms`` holds (learning rate, persistent, epochs), and every generator
+    trains one model per arm.  The models of one generator share all its random numbers
+    (drawn in the same order as by a single run, and an arm that stops early simply does
+    not use the later epochs' draws), so each model equals the one that :func:`train_rbms`
+    trains with that generator's seed, that arm's rate, persistence and epochs; the other
+    settings come from ``config``.  ``on_epoch(epoch, A)`` (all arms running, only when
+    every arm has the same epochs) sees the parameters after each epoch and at 0.
+    Returns ``models[g][a]`` and the seconds spent training (draws included, callbacks and
+    bookkeeping excluded)."""
+    n, nv = v.shape
+    nh, bsz, k = config.n_hidden, config.batch_size, config.k
+    f32, S = np.float32, len(gens)
+    # CD arms first, then PCD arms: each group is a contiguous slice of the arm axis
+    order = sorted(range(len(arms)), key=lambda a: arms[a][1])
+    lrs = np.array([arms[a][0] for a in order], f32)
+    persistent = np.array([arms[a][1] for a in order])
+    ends = np.array([arms[a][2] for a in order])
+    L = len(order)
+    A = np.zeros((S, L, nv + 1, nh + 1), f32)  # per model [[W, b], [c, 0]]
+    for g, gen in enumerate(gens):
+        A[g, :, :nv, :nh] = gen.normal(0.0, config.init_scale, (nv, nh))
+    xa = np.ones((n, nv + 1), f32)  # data with an always-on unit
+    xa[:, :nv] = v
+    starts = list(range(0, n, bsz))
+    sizes = [min(bsz, n - s) for s in starts]
+    done: dict[int, np.ndarray] = {}  # position in ``order`` -> final (S, nv+1, nh+1)
+
+    def finish(epoch: int) -> np.ndarray:  # store the arms that end now; keep the others
+        keep = ends != epoch
+        for j in np.flatnonzero(~keep):
+            done[order[j]] = A[:, j].copy()
+        return keep
+
+    keep = finish(0)
+    if on_epoch is not None:
+        on_epoch(0, A)
+    hs = np.zeros((S, L, bsz, nh + 1), f32)  # chain hidden states (+ bias unit)
+    hs[..., nh] = 1.0
+    train_seconds, update, rebuild = 0.0, 0, True
+    for epoch in range(1, int(ends.max(initial=0)) + 1):
+        if not keep.all():  # drop the finished arms from every per-arm array
+            A, hs = np.ascontiguousarray(A[:, keep]), np.ascontiguousarray(hs[:, keep])
+            lrs, persistent, ends = lrs[keep], persistent[keep], ends[keep]
+            order = [a for a, kept in zip(order, keep, strict=True) if kept]
+            rebuild = True
+        if rebuild:
+            L, rebuild = len(order), False
+            V2 = np.zeros((S, L, 2 * bsz, nv + 1), f32)  # rows :bsz data, bsz: negatives
+            V2[:, :, bsz:, nv] = 1.0
+            H2 = np.ones((S, L, 2 * bsz, nh + 1), f32)  # hidden probabilities (+ bias unit)
+            pre_v = np.empty((S, L, bsz, nv), f32)
+            G = np.empty_like(A)
+            n_cd = int(np.sum(~persistent))
+            cd, pcd = slice(0, n_cd), slice(n_cd, L)
+            scale_of = {}
+            for m in set(sizes):  # per-row weight of the statistics, times lr
+                col = np.zeros((1, L, 2 * bsz, 1), f32)
+                col[:, :, :m] = 1.0 / m
+                col[:, cd, bsz:bsz + m] = -1.0 / m
+                col[:, pcd, bsz:] = -1.0 / bsz
+                scale_of[m] = lrs[None, :, None, None] * col
+            total_updates = ends * len(starts)
         t0 = time.perf_counter()
-        x_ep = xa[rng.permutation(n)] if config.shuffle else xa
-        noise_v = _logistic_noise(rng, (len(starts), k, bsz, nv))
-        unif_h = rng.random((len(starts), k, bsz, nh), dtype=f32)
-        Wh = A[:, :, :nh]  # (L, nv+1, nh): hidden input from [v, 1]
-        Wv = np.swapaxes(A[:, :nv, :], 1, 2)  # (L, nh+1, nv): visible input from [h, 1]
+        perms = []
+        noise_v = np.empty((S, len(starts), k, bsz, nv), f32)
+        unif_h = np.empty((S, len(starts), k, bsz, nh), f32)
+        for g, gen in enumerate(gens):  # each generator draws as a single run does
+            if config.shuffle:
+                perms.append(gen.permutation(n))
+            noise_v[g] = _logistic_noise(gen, (len(starts), k, bsz, nv))
+            unif_h[g] = gen.random((len(starts), k, bsz, nh), dtype=f32)
+        x_ep = xa[np.stack(perms)] if config.shuffle else np.broadcast_to(xa, (S, *xa.shape))
+        Wh = A[..., :nh]  # (S, L, nv+1, nh): hidden input from [v, 1]
+        Wv = np.swapaxes(A[:, :, :nv, :], 2, 3)  # (S, L, nh+1, nv): visible input from [h, 1]
+        hp, hn = H2[:, :, :bsz, :nh], H2[:, :, bsz:, :nh]
         for t, (s, m) in enumerate(zip(starts, sizes, strict=True)):
-            V2[:, :m] = x_ep[s:s + m]
+            V2[:, :, :m] = x_ep[:, None, s:s + m]
             if m < bsz:
-                V2[:, m:bsz] = 0.0
-            hp = H2[:, :bsz, :nh]
-            np.matmul(V2[:, :bsz], Wh, out=hp)
+                V2[:, :, m:bsz] = 0.0
+            np.matmul(V2[:, :, :bsz], Wh, out=hp)
             expit(hp, out=hp)  # positive phase p(h | v_data)
-            if not config.persistent:
-                np.less(unif_h[t, 0], hp, out=hs[:, :, :nh])  # chains start at the data
-            hn = H2[:, bsz:, :nh]
+            if n_cd:  # CD chains start at the data
+                np.less(unif_h[:, None, t, 0], hp[:, cd], out=hs[:, cd, :, :nh])
             for step in range(k):
                 np.matmul(hs, Wv, out=pre_v)
-                np.greater(pre_v, noise_v[t, step], out=V2[:, bsz:, :nv])  # v ~ p(v | h)
-                np.matmul(V2[:, bsz:], Wh, out=hn)
+                np.greater(pre_v, noise_v[:, None, t, step], out=V2[:, :, bsz:, :nv])
+                np.matmul(V2[:, :, bsz:], Wh, out=hn)
                 expit(hn, out=hn)
-                j = step if config.persistent else step + 1
-                if j < k:
-                    np.less(unif_h[t, j], hn, out=hs[:, :, :nh])  # h ~ p(h | v)
+                if n_cd and step + 1 < k:  # h ~ p(h | v)
+                    np.less(unif_h[:, None, t, step + 1], hn[:, cd], out=hs[:, cd, :, :nh])
+                if n_cd < L:
+                    np.less(unif_h[:, None, t, step], hn[:, pcd], out=hs[:, pcd, :, :nh])
             H2 *= scale_of[m]
-            np.matmul(np.swapaxes(V2, 1, 2), H2, out=G)  # lr (<[v,1][h,1]^T>_data - <..>)
+            np.matmul(np.swapaxes(V2, 2, 3), H2, out=G)  # lr (<[v,1][h,1]^T>_data - <..>)
             if config.lr_decay:
-                G *= f32(1.0 - update / total_updates)
+                G *= np.array([1.0 - update / T for T in total_updates], f32)[:, None, None]
             update += 1
             A += G
-            H2[:, :, nh] = 1.0
+            H2[..., nh] = 1.0
         train_seconds += time.perf_counter() - t0
-        record(epoch)
-    per_epoch = train_seconds / config.epochs if config.epochs else float("nan")
-    return [TrainResult(_unpack(A[j], nv, nh), tuple(epochs), tuple(log_lik[j]), per_epoch)
-            for j in range(L)]
+        if on_epoch is not None:
+            on_epoch(epoch, A)
+        keep = finish(epoch)
+    return ([[_unpack(done[a][g], nv, nh) for a in range(len(arms))] for g in range(S)],
+            train_seconds)
 
 
 def _unpack(A: np.ndarray, nv: int, nh: int) -> RBM:
@@ -1024,25 +1076,58 @@ class CDOutcome:
 
 def cd_comparison(exp: CDComparison = CDComparison()) -> tuple[CDOutcome, ...]:
     """Train every (method, lr, seed) of ``exp`` on the training digits; cached, frozen."""
-    return _cd_comparison(_model(exp, CDComparison))
+    return cd_comparisons((_model(exp, CDComparison),))[0]
 
 
-@lru_cache(maxsize=2)
-def _cd_comparison(exp: CDComparison) -> tuple[CDOutcome, ...]:
-    train, test = _binary_split()
-    out = []
-    for method in exp.methods:
-        cfg = CDConfig(n_hidden=exp.n_hidden, batch_size=exp.batch_size, epochs=exp.epochs,
-                       shuffle=True, lr_decay=True, **method_config(method))
-        for seed in exp.seeds:
-            for lr, res in zip(exp.lrs, train_rbms(train, cfg, exp.lrs, rng=seed),
-                               strict=True):
-                log_z = log_partition(res.rbm)
-                out.append(CDOutcome(method, lr, seed,
-                                     float(np.mean(-free_energy(res.rbm, train))) - log_z,
-                                     float(np.mean(-free_energy(res.rbm, test))) - log_z,
-                                     res.rbm))
-    return tuple(out)
+_CD_CACHE: dict[CDComparison, tuple[CDOutcome, ...]] = {}
+_CD_CACHE_SIZE = 8
+
+
+def cd_comparisons(exps: tuple[CDComparison, ...]) -> tuple[tuple[CDOutcome, ...], ...]:
+    """:func:`cd_comparison` of each experiment in ``exps``; cached, frozen.
+
+    The experiments not yet cached are trained together: all models with the same number
+    of hidden units, batch size and Gibbs steps k are one batched computation, whatever
+    their method, rate or epochs.  Models of one seed share its random numbers, exactly as
+    when each (method, seed) is trained alone, so the results do not depend on what is
+    trained together (a shorter run simply does not use the later epochs' draws).
+    """
+    exps = tuple(_model(e, CDComparison) for e in _sequence("exps", exps))
+    todo = list(dict.fromkeys(e for e in exps if e not in _CD_CACHE))
+    if todo:
+        train, test = _binary_split()
+        groups: dict[tuple, list[tuple[CDComparison, str, int]]] = {}
+        for e in todo:
+            for method in e.methods:
+                k = method_config(method)["k"]
+                groups.setdefault((e.n_hidden, e.batch_size, k, e.seeds), []).append(
+                    (e, method, k))
+        trained: dict[tuple, RBM] = {}
+        for (n_hidden, batch_size, k, seeds), members in groups.items():
+            cfg = CDConfig(n_hidden=n_hidden, batch_size=batch_size, k=k, shuffle=True,
+                           lr_decay=True)
+            keys = [(e, method, lr) for e, method, _ in members for lr in e.lrs]
+            arms = [(lr, method_config(method)["persistent"], e.epochs)
+                    for e, method, lr in keys]
+            models, _ = _cd_train(train, cfg, arms, [check_rng(s) for s in seeds])
+            for g, seed in enumerate(seeds):
+                for key, model in zip(keys, models[g], strict=True):
+                    trained[(*key, seed)] = model
+        for e in todo:
+            out = []
+            for method in e.methods:
+                for seed in e.seeds:
+                    for lr in e.lrs:
+                        model = trained[(e, method, lr, seed)]
+                        log_z = log_partition(model)
+                        out.append(CDOutcome(
+                            method, lr, seed,
+                            float(np.mean(-free_energy(model, train))) - log_z,
+                            float(np.mean(-free_energy(model, test))) - log_z, model))
+            while len(_CD_CACHE) >= _CD_CACHE_SIZE:
+                del _CD_CACHE[next(iter(_CD_CACHE))]
+            _CD_CACHE[e] = tuple(out)
+    return tuple(_CD_CACHE[e] for e in exps)
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
