@@ -697,62 +697,96 @@ def train_gaussian_rbms(x: ArrayLike, config: GBConfig, lrs: tuple[float, ...],
     arithmetic is float32 (the stored models are float64).  Returns
     ``models[r][l]`` for ``rngs[r]`` and ``lrs[l]``; ``None`` where training diverged: a
     parameter became non-finite or larger than GB_DIVERGED in magnitude (checked after
-    every epoch; such a model is then set to zero, so that it costs no slow arithmetic on
-    huge or NaN values, and stays marked).
+    every epoch; such a model is then dropped from the computation, and stays marked).
     """
     config = _model(config, GBConfig)
     x = _rows("x", x)
-    n, nv = x.shape
-    bsz, nh, s = config.batch_size, config.n_hidden, config.s
-    if bsz > n:
-        raise ValueError(f"batch_size {bsz} exceeds the number of examples {n}")
-    rates = np.array([check_real("lrs[i]", lr, low=0.0, low_open=True)
-                      for lr in _sequence("lrs", lrs)])
+    if config.batch_size > len(x):
+        raise ValueError(f"batch_size {config.batch_size} exceeds the number of examples "
+                         f"{len(x)}")
+    rates = [check_real("lrs[i]", lr, low=0.0, low_open=True) for lr in _sequence("lrs", lrs)]
     gens = [check_rng(r) for r in _sequence("rngs", rngs)]
+    arms = [(config.s, lr, config.visible_bias_rate) for lr in rates]
+    return _gb_train(x, config, arms, gens)
+
+
+def _gb_train(x: np.ndarray, config: GBConfig, arms: list[tuple[float, float, str]],
+              gens: list[np.random.Generator]) -> list[list[GaussianRBM | None]]:
+    """The CD-1 loop of :func:`train_gaussian_rbms` for several arms at once: ``arms``
+    holds (s, learning rate, visible-bias rate), and every generator trains one model per
+    arm, using its random numbers exactly as a single run does (they do not depend on s or
+    the rates), so each model equals the one :func:`train_gaussian_rbms` trains alone; the
+    other settings come from ``config``.  A diverged model is dropped after the epoch in
+    which it diverged (the others are computed model by model, so they are unaffected).
+    Returns ``models[g][a]``, None where training diverged."""
+    n, nv = x.shape
+    bsz, nh = config.batch_size, config.n_hidden
     binary = config.hidden == "binary"
-    L, f32 = len(rates), np.float32  # float32: four times faster small matrix products
+    S, A, f32 = len(gens), len(arms), np.float32  # float32: faster small matrix products
+    scales = sorted({s for s, _, _ in arms})
+    z = np.stack([(x / s).astype(f32) for s in scales])  # inputs v / s of the hidden units
+    # one model per (generator, arm), generator-major; per-model columns of the settings
+    gen_of = np.repeat(np.arange(S), A)
+    z_of = np.tile([scales.index(s) for s, _, _ in arms], S)
+    s_col = np.tile(np.array([f32(s) for s, _, _ in arms], f32), S)[:, None]
+    lr_c = np.tile(np.array([lr for _, lr, _ in arms], f32), S)[:, None]
+    lr_b = lr_c * np.tile(np.array([f32(s * s if rate == "scaled" else 1.0)
+                                    for s, _, rate in arms], f32), S)[:, None]
     W = np.stack([g.normal(0.0, config.init_scale, (nv, nh)) for g in gens]).astype(f32)
-    W = np.repeat(W[:, None], L, axis=1)  # (S, L, n_v, n_h): one model per (generator, lr)
-    b = np.broadcast_to(x.mean(axis=0), (len(gens), L, nv)).astype(f32)  # (S, L, n_v)
-    c = np.zeros((len(gens), L, nh), f32)
-    lr_w, lr_c = rates.astype(f32)[None, :, None, None], rates.astype(f32)[None, :, None]
-    lr_b = lr_c * f32(s * s if config.visible_bias_rate == "scaled" else 1.0)
-    z = (x / s).astype(f32)  # inputs v / s of the hidden units
-    diverged = np.zeros((len(gens), L), dtype=bool)
+    W = np.repeat(W, A, axis=0)  # (M, n_v, n_h)
+    b = np.broadcast_to(x.mean(axis=0), (S * A, nv)).astype(f32)  # (M, n_v)
+    c = np.zeros((S * A, nh), f32)
+    alive = np.arange(S * A)  # the models still trained
+    final: dict[int, tuple[np.ndarray, ...] | None] = {}
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging model turns to inf/NaN
         for _ in range(config.epochs):
             perms = [g.permutation(n) for g in gens]
+            lr_w, s_mat = lr_c[:, :, None], s_col[:, :, None]
+            dw = np.empty_like(W)
             for start in range(0, n, bsz):
-                z0 = z[np.stack([p[start:start + bsz] for p in perms])][:, None]  # (S,1,m,n_v)
-                m = z0.shape[2]
-                x0 = z0 @ W + c[:, :, None, :]  # (S, L, m, n_h)
+                rows = np.stack([p[start:start + bsz] for p in perms])  # (S, m)
+                z0 = z[z_of[:, None], rows[gen_of]]  # (M, m, n_v)
+                m = z0.shape[1]
+                x0 = z0 @ W + c[:, None, :]  # (M, m, n_h)
                 draw = [g.random((m, nh), dtype=f32) if binary else
                         g.standard_normal((m, nh), dtype=f32) for g in gens]
-                noise = np.stack(draw)[:, None]  # (S, 1, m, n_h): shared by the lrs
+                noise = np.stack(draw)[gen_of]  # (M, m, n_h): shared by a generator's arms
                 if binary:
                     q0 = expit(x0)
                     h0 = (noise < q0).astype(f32)
                 else:  # noisy ReLU max(0, x + N(0, sigma(x))), as stepped_sigmoid.noisy_relu
                     q0 = np.maximum(f32(0.0), x0)
                     h0 = np.maximum(f32(0.0), x0 + np.sqrt(expit(x0)) * noise)
-                z1 = b[:, :, None, :] / f32(s) + h0 @ np.swapaxes(W, 2, 3)  # reconstruction / s
-                x1 = z1 @ W + c[:, :, None, :]
+                z1 = b[:, None, :] / s_mat + h0 @ np.swapaxes(W, 1, 2)  # reconstruction / s
+                x1 = z1 @ W + c[:, None, :]
                 q1 = expit(x1) if binary else np.maximum(f32(0.0), x1)
-                W += lr_w * (np.swapaxes(z0, 2, 3) @ q0 - np.swapaxes(z1, 2, 3) @ q1) / f32(m)
-                b += lr_b * (z0 - z1).mean(axis=2) / f32(s)  # (v0 - v1) / s^2
-                c += lr_c * (q0 - q1).mean(axis=2)
-            size = np.maximum.reduce([np.abs(a).reshape(len(gens), L, -1).max(axis=2)
+                # W += lr (z0^T q0 - z1^T q1) / m, the same operations in place
+                np.matmul(np.swapaxes(z0, 1, 2), q0, out=dw)
+                dw -= np.swapaxes(z1, 1, 2) @ q1
+                np.multiply(lr_w, dw, out=dw)
+                dw /= f32(m)
+                W += dw
+                b += lr_b * (z0 - z1).mean(axis=1) / s_col  # (v0 - v1) / s^2
+                c += lr_c * (q0 - q1).mean(axis=1)
+            size = np.maximum.reduce([np.abs(a).reshape(len(alive), -1).max(axis=1)
                                       for a in (W, b, c)])
-            diverged |= ~(size <= GB_DIVERGED)  # NaN compares False: diverged too
-            W[diverged], b[diverged], c[diverged] = 0.0, 0.0, 0.0
-    models: list[list[GaussianRBM | None]] = []
-    for r in range(len(gens)):
+            ok = size <= GB_DIVERGED  # NaN compares False: diverged too
+            if not ok.all():  # drop the diverged models
+                final.update((int(i), None) for i in alive[~ok])
+                alive, W, b, c = alive[ok], W[ok], b[ok], c[ok]
+                gen_of, z_of, s_col, lr_c, lr_b = (a[ok] for a in (gen_of, z_of, s_col,
+                                                                   lr_c, lr_b))
+                if not alive.size:  # every model diverged
+                    break
+    final.update((int(i), (W[j], b[j], c[j])) for j, i in enumerate(alive))
+    out: list[list[GaussianRBM | None]] = []
+    for g in range(S):
         row = []
-        for j in range(L):
-            row.append(None if diverged[r, j] else
-                       GaussianRBM(W[r, j], b[r, j], c[r, j], np.full(nv, s)))
-        models.append(row)
-    return models
+        for a, (s, _, _) in enumerate(arms):
+            p = final[g * A + a]
+            row.append(None if p is None else GaussianRBM(*p, np.full(nv, s)))
+        out.append(row)
+    return out
 
 
 def train_gaussian_rbm(x: ArrayLike, config: GBConfig = GBConfig(),
@@ -784,7 +818,13 @@ def gb_reconstruction_error(model: GaussianRBM, x: ArrayLike, hidden: str,
     """
     model = _model(model, GaussianRBM)
     x = _rows("x", x, model.b.size)
-    recon = gb_v_mean_given_h(model, gb_hidden_mean(model, x, hidden))
+    return _recon_error(model, x, gb_hidden_mean(model, x, hidden), pixel_scale)
+
+
+def _recon_error(model: GaussianRBM, x: np.ndarray, h_mean: np.ndarray,
+                 pixel_scale: ArrayLike | None) -> float:
+    """:func:`gb_reconstruction_error` given the hidden activities ``h_mean`` of ``x``."""
+    recon = gb_v_mean_given_h(model, h_mean)
     if pixel_scale is None:
         return float(np.mean((recon - x) ** 2))
     a2 = check_array("pixel_scale", pixel_scale, ndim=1, shape=(model.b.size,)) ** 2
@@ -808,12 +848,22 @@ def ridge_readout_accuracy(f_train: ArrayLike, y_train: ArrayLike, f_test: Array
         raise ValueError("features and labels must have the same number of rows")
     if f_train.shape[1] != f_test.shape[1]:
         raise ValueError("train and test features must have the same width")
+    return _ridge_accuracy(_ridge_fit(f_train, y_train, alpha), f_test, y_test)
+
+
+def _ridge_fit(f_train: np.ndarray, y_train: np.ndarray, alpha: float) -> tuple:
+    """The read-out of :func:`ridge_readout_accuracy`: (mu, sd, classes, coef)."""
     mu, sd = f_train.mean(axis=0), f_train.std(axis=0) + 1e-8
     a = np.hstack([(f_train - mu) / sd, np.ones((len(f_train), 1))])
-    t = np.hstack([(f_test - mu) / sd, np.ones((len(f_test), 1))])
     classes = np.unique(y_train)
     onehot = (y_train[:, None] == classes).astype(np.float64)
     coef = np.linalg.solve(a.T @ a + alpha * np.eye(a.shape[1]), a.T @ onehot)
+    return mu, sd, classes, coef
+
+
+def _ridge_accuracy(fit: tuple, f_test: np.ndarray, y_test: np.ndarray) -> float:
+    mu, sd, classes, coef = fit
+    t = np.hstack([(f_test - mu) / sd, np.ones((len(f_test), 1))])
     return float(np.mean(classes[np.argmax(t @ coef, axis=1)] == y_test))
 
 
@@ -1323,16 +1373,22 @@ def gb_experiment(exp: GBExperiment = GBExperiment()) -> tuple[GBOutcome, ...]:
 
 
 def _gb_metrics(model: GaussianRBM, hidden: str, data: GBData) -> tuple[float, ...]:
-    f_fit = gb_hidden_mean(model, data.x_fit, hidden)
-    f_val = gb_hidden_mean(model, data.x_val, hidden)
-    f_test = gb_hidden_mean(model, data.x_test, hidden)
+    # each hidden input computed once; the same operations as the public functions
+    def mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        inputs = gb_hidden_input(model, x)
+        return inputs, (expit(inputs) if hidden == "binary" else np.maximum(0.0, inputs))
+
+    _, f_fit = mean(data.x_fit)
+    _, f_val = mean(data.x_val)
+    in_test, f_test = mean(data.x_test)
     if not all(np.all(np.isfinite(f)) for f in (f_fit, f_val, f_test)):
         return (math.inf, 0.0, math.inf, 0.0, math.nan, math.nan)
-    p = gb_p_h_given_v(model, data.x_test)
-    return (gb_reconstruction_error(model, data.x_val, hidden, data.pixel_scale),
-            ridge_readout_accuracy(f_fit, data.y_fit, f_val, data.y_val),
-            gb_reconstruction_error(model, data.x_test, hidden, data.pixel_scale),
-            ridge_readout_accuracy(f_fit, data.y_fit, f_test, data.y_test),
+    p = f_test if hidden == "binary" else expit(in_test)  # p(h | v) of the test digits
+    fit = _ridge_fit(f_fit, data.y_fit, 1.0)
+    return (_recon_error(model, data.x_val, f_val, data.pixel_scale),
+            _ridge_accuracy(fit, f_val, data.y_val),
+            _recon_error(model, data.x_test, f_test, data.pixel_scale),
+            _ridge_accuracy(fit, f_test, data.y_test),
             float(np.mean((p < SATURATION) | (p > 1.0 - SATURATION))), float(f_test.mean()))
 
 
@@ -1355,16 +1411,32 @@ def _gb_experiment(exp: GBExperiment) -> tuple[GBOutcome, ...]:
     failed = (math.inf, 0.0, math.inf, 0.0, math.nan, math.nan)
     jobs = [(hidden, s, exp.visible_bias_rate) for s in exp.scales for hidden in HIDDEN_KINDS]
     jobs += [("binary", s, exp.other_bias_rate) for s in exp.contrast_scales]
+    models: dict[tuple, GaussianRBM | None] = {}
+    for kind in HIDDEN_KINDS:  # all jobs of one unit type share the random numbers
+        arms = []
+        for hidden, s, bias_rate in jobs:
+            if hidden == kind:
+                arms += [(s, lr, bias_rate) for lr in exp.lrs(hidden, s)]
+        if not arms:
+            continue
+        cfg = GBConfig(n_hidden=exp.n_hidden, hidden=kind, batch_size=exp.batch_size,
+                       epochs=exp.epochs)
+        trained = _gb_train(data.x_fit, cfg, arms,
+                            [check_rng(seed) for seed in exp.seeds])
+        for seed, row in zip(exp.seeds, trained, strict=True):
+            for (s, lr, bias_rate), m in zip(arms, row, strict=True):
+                models[kind, s, bias_rate, lr, seed] = m
     out = []
     for hidden, s, bias_rate in jobs:
-        cfg = GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s, batch_size=exp.batch_size,
-                       epochs=exp.epochs, visible_bias_rate=bias_rate)
+        GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s, batch_size=exp.batch_size,
+                 epochs=exp.epochs, visible_bias_rate=bias_rate)
         lrs = exp.lrs(hidden, s)
-        models = train_gaussian_rbms(data.x_fit, cfg, lrs, exp.seeds)
-        out += [GBOutcome(hidden, s, lr, seed, bias_rate,
-                          *(failed if m is None else _gb_metrics(m, hidden, data)), m)
-                for seed, row in zip(exp.seeds, models, strict=True)
-                for lr, m in zip(lrs, row, strict=True)]
+        for seed in exp.seeds:
+            for lr in lrs:
+                m = models[hidden, s, bias_rate, lr, seed]
+                out.append(GBOutcome(hidden, s, lr, seed, bias_rate,
+                                     *(failed if m is None else _gb_metrics(m, hidden, data)),
+                                     m))
     return tuple(out)
 
 
