@@ -910,13 +910,15 @@ def rectified_gain_ascent(W: ArrayLike, rng: int | np.random.Generator = 0,
               gen.standard_normal((n_random, W.shape[0]))]
     u = np.vstack(starts)
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    value = rectified_gain(W, u)
+    relu = np.maximum(0.0, u @ W)  # max(0, W^T u) for every start, reused by the next step
+    value = (relu**2).sum(axis=1)  # rectified_gain(W, u)
     for _ in range(max_iter):
-        g = np.maximum(0.0, u @ W) @ W.T  # half the gradient, (N, n_v)
+        g = relu @ W.T  # half the gradient, (N, n_v)
         size = np.linalg.norm(g, axis=1, keepdims=True)
         alive = size[:, 0] > 0  # a start with W^T u <= 0 everywhere stays where it is
         u = np.where(alive[:, None], g / np.where(size > 0, size, 1.0), u)
-        new = rectified_gain(W, u)
+        relu = np.maximum(0.0, u @ W)
+        new = (relu**2).sum(axis=1)  # rectified_gain(W, u), as computed there
         done = np.all(new - value <= 1e-14 * np.maximum(1.0, new))
         value = np.maximum(value, new)
         if done:
