@@ -900,7 +900,10 @@ def _greedy_family():
     models += [R.RBM(base.W + s * rng.standard_normal(base.W.shape),
                      base.b + s * rng.standard_normal(base.b.shape), base.c)
                for s in (0.05, 0.2, 1.0)]
-    family = tuple(_greedy_stats(m, log_q, entropy, log_lik_v) for m in models)
+    log_p2s = [bn.top_rbm_log_marginal(m, R.all_states(m.n_visible)) for m in models]
+    bounds = bn.variational_bounds(log_p2s, log_q, entropy, log_lik_v)  # Q computed once
+    family = tuple((log_p2, bound, float(bn.dbn_log_prob(log_p2, log_lik_v).mean()))
+                   for log_p2, bound in zip(log_p2s, bounds, strict=True))
     return res.rbm1, v, (log_q, entropy, log_lik_v), family
 
 
