@@ -162,6 +162,25 @@ def _gb_log_z_without_scales(m: R.GaussianRBM) -> float:
                  + logsumexp(H @ m.c + wh @ (m.b / m.s) + 0.5 * (wh * wh).sum(axis=1)))
 
 
+@lru_cache(maxsize=4)
+def _gb_quadrature(lo: tuple[float, ...], hi: tuple[float, ...]) -> tuple:
+    """The grid of :func:`check_gb_conditionals` on the box [lo, hi] (241 points a side)
+    and, for every hidden state h, exp(-E(v, h)) on it and its trapezoidal integral;
+    cached, since the statement and most false variants use the same box."""
+    model = _tiny_gaussian()
+    g0, g1 = (np.linspace(lo[i], hi[i], 241) for i in range(2))
+    d0, d1 = g0[1] - g0[0], g1[1] - g1[0]
+    grid = np.stack(np.meshgrid(g0, g1, indexing="ij"), -1).reshape(-1, 2)
+    out = []
+    for h in R.all_states(model.c.size):
+        dens = np.exp(-R.gb_energy(model, grid, np.repeat(h[None], len(grid), 0)))
+        dens = dens.reshape(len(g0), len(g1))
+        dens.setflags(write=False)
+        out.append((dens, np.trapezoid(np.trapezoid(dens, dx=d1, axis=1), dx=d0)))
+    grid.setflags(write=False)
+    return grid, tuple(out)
+
+
 @claim("prop-gb-conditionals",
        statement="Gaussian-Bernoulli RBM: p(h_j=1|v) = sigma(c_j + sum_i v_i W_ij / s_i), "
                  "p(v|h) = N(b + s W h, diag s^2), and log Z in closed form",
@@ -193,14 +212,9 @@ def check_gb_conditionals(hidden: Callable = R.gb_p_h_given_v,
     exact_centre = np.stack([model.b + model.s * (model.W @ h) for h in H])
     lo = np.minimum(centre, exact_centre).min(0) - 12 * model.s
     hi = np.maximum(centre, exact_centre).max(0) + 12 * model.s
-    g0, g1 = (np.linspace(lo[i], hi[i], 241) for i in range(2))
-    d0, d1 = g0[1] - g0[0], g1[1] - g1[0]
-    grid = np.stack(np.meshgrid(g0, g1, indexing="ij"), -1).reshape(-1, 2)
+    grid, quadrature = _gb_quadrature(tuple(lo), tuple(hi))
     log_z_terms = []
-    for k, h in enumerate(H):
-        dens = np.exp(-R.gb_energy(model, grid, np.repeat(h[None], len(grid), 0)))
-        dens = dens.reshape(len(g0), len(g1))
-        mass = np.trapezoid(np.trapezoid(dens, dx=d1, axis=1), dx=d0)
+    for k, (dens, mass) in enumerate(quadrature):
         log_z_terms.append(np.log(mass))
         # normalised quadrature density vs the Gaussian N(centre, s^2) at every grid point
         gauss = np.exp(-(((grid - centre[k]) / model.s) ** 2).sum(1) / 2) / (
