@@ -706,7 +706,19 @@ def check_telescoping(layers: Callable[[int], int] = lambda K: 2 * K) -> float:
 
 
 def _spectral_bound(p0: np.ndarray, p: np.ndarray, lam: float, k: int) -> float:
-    return 0.5 * math.sqrt(bn.chi_square(p0, p)) * lam**k
+    return 0.5 * math.sqrt(_chi_square(p0, p)) * lam**k
+
+
+def _chi_square(p: np.ndarray, q: np.ndarray) -> float:
+    """bn.chi_square(p, q), memoised on the values: the check and its variants ask for the
+    same few hundred pairs of laws thousands of times."""
+    p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
+    return _chi_square_of_bytes(p.tobytes(), q.tobytes())
+
+
+@lru_cache(maxsize=4096)
+def _chi_square_of_bytes(p: bytes, q: bytes) -> float:
+    return bn.chi_square(np.frombuffer(p), np.frombuffer(q))
 
 
 @lru_cache(maxsize=1)
