@@ -415,86 +415,138 @@ def train_rbms(data: ArrayLike, config: CDConfig, lrs: tuple[float, ...],
     config = _model(config, CDConfig)
     v = _binary("data", data)
     n, nv = v.shape
-    nh, bsz, k = config.n_hidden, config.batch_size, config.k
-    if bsz > n:
-        raise ValueError(f"batch_size {bsz} exceeds the number of examples {n}")
+    nh = config.n_hidden
+    if config.batch_size > n:
+        raise ValueError(f"batch_size {config.batch_size} exceeds the number of examples {n}")
     rates = [check_real("lrs[i]", lr, low=0.0, low_open=True) for lr in _sequence("lrs", lrs)]
     eval_every = check_int("eval_every", eval_every, minimum=0)
     ev = v if eval_data is None else _binary("eval_data", eval_data, nv)
-    rng = check_rng(rng)
-    f32, L = np.float32, len(rates)
-    A = np.zeros((L, nv + 1, nh + 1), f32)  # per model [[W, b], [c, 0]]
-    A[:, :nv, :nh] = rng.normal(0.0, config.init_scale, (nv, nh))
-    xa = np.ones((n, nv + 1), f32)  # data with an always-on unit
-    xa[:, :nv] = v
-    V2 = np.zeros((L, 2 * bsz, nv + 1), f32)  # rows :bsz data, bsz: negative-phase visibles
-    V2[:, bsz:, nv] = 1.0
-    H2 = np.ones((L, 2 * bsz, nh + 1), f32)  # matching hidden probabilities (+ bias unit)
-    hs = np.zeros((L, bsz, nh + 1), f32)  # chain hidden states (+ bias unit)
-    hs[:, :, nh] = 1.0
-    pre_v = np.empty((L, bsz, nv), f32)
-    G = np.empty_like(A)
-    starts = list(range(0, n, bsz))
-    sizes = [min(bsz, n - s) for s in starts]
-    lr_col = np.array(rates, f32)[:, None, None]
-
-    def scales(m: int) -> np.ndarray:  # per-row weight of the statistics, times lr
-        col = np.zeros((1, 2 * bsz, 1), f32)
-        col[0, :m] = 1.0 / m
-        chains = bsz if config.persistent else m
-        col[0, bsz:bsz + chains] = -1.0 / chains
-        return lr_col * col  # (L, 2 bsz, 1)
-
-    scale_of = {m: scales(m) for m in set(sizes)}
+    gen = check_rng(rng)
     epochs: list[int] = []
     log_lik: list[list[float]] = [[] for _ in rates]
 
-    def record(epoch: int) -> None:
+    def record(epoch: int, A: np.ndarray) -> None:  # A: (1, L, nv+1, nh+1)
         if eval_every and (epoch % eval_every == 0 or epoch == config.epochs):
             epochs.append(epoch)
-            for j in range(L):
-                log_lik[j].append(mean_log_likelihood(_unpack(A[j], nv, nh), ev))
+            for j in range(len(rates)):
+                log_lik[j].append(mean_log_likelihood(_unpack(A[0, j], nv, nh), ev))
 
-    record(0)
-    train_seconds = 0.0
-    update, total_updates = 0, config.epochs * len(starts)
-    for epoch in range(1, config.epochs + 1):
+    arms = [(lr, config.persistent, config.epochs) for lr in rates]
+    models, train_seconds = _cd_train(v, config, arms, [gen], record)
+    per_epoch = train_seconds / config.epochs if config.epochs else float("nan")
+    return [TrainResult(models[0][j], tuple(epochs), tuple(log_lik[j]), per_epoch)
+            for j in range(len(rates))]
+
+
+def _cd_train(v: np.ndarray, config: CDConfig, arms: list[tuple[float, bool, int]],
+              gens: list[np.random.Generator],
+              on_epoch: Any = None) -> tuple[list[list[RBM]], float]:
+    """The CD-k / PCD-k loop of :func:`train_rbms` for several generators and several arms
+    at once: ``arms`` holds (learning rate, persistent, epochs), and every generator
+    trains one model per arm.  The models of one generator share all its random numbers
+    (drawn in the same order as by a single run, and an arm that stops early simply does
+    not use the later epochs' draws), so each model equals the one that :func:`train_rbms`
+    trains with that generator's seed, that arm's rate, persistence and epochs; the other
+    settings come from ``config``.  ``on_epoch(epoch, A)`` (all arms running, only when
+    every arm has the same epochs) sees the parameters after each epoch and at 0.
+    Returns ``models[g][a]`` and the seconds spent training (draws included, callbacks and
+    bookkeeping excluded)."""
+    n, nv = v.shape
+    nh, bsz, k = config.n_hidden, config.batch_size, config.k
+    f32, S = np.float32, len(gens)
+    # CD arms first, then PCD arms: each group is a contiguous slice of the arm axis
+    order = sorted(range(len(arms)), key=lambda a: arms[a][1])
+    lrs = np.array([arms[a][0] for a in order], f32)
+    persistent = np.array([arms[a][1] for a in order])
+    ends = np.array([arms[a][2] for a in order])
+    L = len(order)
+    A = np.zeros((S, L, nv + 1, nh + 1), f32)  # per model [[W, b], [c, 0]]
+    for g, gen in enumerate(gens):
+        A[g, :, :nv, :nh] = gen.normal(0.0, config.init_scale, (nv, nh))
+    xa = np.ones((n, nv + 1), f32)  # data with an always-on unit
+    xa[:, :nv] = v
+    starts = list(range(0, n, bsz))
+    sizes = [min(bsz, n - s) for s in starts]
+    done: dict[int, np.ndarray] = {}  # position in ``order`` -> final (S, nv+1, nh+1)
+
+    def finish(epoch: int) -> np.ndarray:  # store the arms that end now; keep the others
+        keep = ends != epoch
+        for j in np.flatnonzero(~keep):
+            done[order[j]] = A[:, j].copy()
+        return keep
+
+    keep = finish(0)
+    if on_epoch is not None:
+        on_epoch(0, A)
+    hs = np.zeros((S, L, bsz, nh + 1), f32)  # chain hidden states (+ bias unit)
+    hs[..., nh] = 1.0
+    train_seconds, update, rebuild = 0.0, 0, True
+    for epoch in range(1, int(ends.max(initial=0)) + 1):
+        if not keep.all():  # drop the finished arms from every per-arm array
+            A, hs = np.ascontiguousarray(A[:, keep]), np.ascontiguousarray(hs[:, keep])
+            lrs, persistent, ends = lrs[keep], persistent[keep], ends[keep]
+            order = [a for a, kept in zip(order, keep, strict=True) if kept]
+            rebuild = True
+        if rebuild:
+            L, rebuild = len(order), False
+            V2 = np.zeros((S, L, 2 * bsz, nv + 1), f32)  # rows :bsz data, bsz: negatives
+            V2[:, :, bsz:, nv] = 1.0
+            H2 = np.ones((S, L, 2 * bsz, nh + 1), f32)  # hidden probabilities (+ bias unit)
+            pre_v = np.empty((S, L, bsz, nv), f32)
+            G = np.empty_like(A)
+            n_cd = int(np.sum(~persistent))
+            cd, pcd = slice(0, n_cd), slice(n_cd, L)
+            scale_of = {}
+            for m in set(sizes):  # per-row weight of the statistics, times lr
+                col = np.zeros((1, L, 2 * bsz, 1), f32)
+                col[:, :, :m] = 1.0 / m
+                col[:, cd, bsz:bsz + m] = -1.0 / m
+                col[:, pcd, bsz:] = -1.0 / bsz
+                scale_of[m] = lrs[None, :, None, None] * col
+            total_updates = ends * len(starts)
         t0 = time.perf_counter()
-        x_ep = xa[rng.permutation(n)] if config.shuffle else xa
-        noise_v = _logistic_noise(rng, (len(starts), k, bsz, nv))
-        unif_h = rng.random((len(starts), k, bsz, nh), dtype=f32)
-        Wh = A[:, :, :nh]  # (L, nv+1, nh): hidden input from [v, 1]
-        Wv = np.swapaxes(A[:, :nv, :], 1, 2)  # (L, nh+1, nv): visible input from [h, 1]
+        perms = []
+        noise_v = np.empty((S, len(starts), k, bsz, nv), f32)
+        unif_h = np.empty((S, len(starts), k, bsz, nh), f32)
+        for g, gen in enumerate(gens):  # each generator draws as a single run does
+            if config.shuffle:
+                perms.append(gen.permutation(n))
+            noise_v[g] = _logistic_noise(gen, (len(starts), k, bsz, nv))
+            unif_h[g] = gen.random((len(starts), k, bsz, nh), dtype=f32)
+        x_ep = xa[np.stack(perms)] if config.shuffle else np.broadcast_to(xa, (S, *xa.shape))
+        Wh = A[..., :nh]  # (S, L, nv+1, nh): hidden input from [v, 1]
+        Wv = np.swapaxes(A[:, :, :nv, :], 2, 3)  # (S, L, nh+1, nv): visible input from [h, 1]
+        hp, hn = H2[:, :, :bsz, :nh], H2[:, :, bsz:, :nh]
         for t, (s, m) in enumerate(zip(starts, sizes, strict=True)):
-            V2[:, :m] = x_ep[s:s + m]
+            V2[:, :, :m] = x_ep[:, None, s:s + m]
             if m < bsz:
-                V2[:, m:bsz] = 0.0
-            hp = H2[:, :bsz, :nh]
-            np.matmul(V2[:, :bsz], Wh, out=hp)
+                V2[:, :, m:bsz] = 0.0
+            np.matmul(V2[:, :, :bsz], Wh, out=hp)
             expit(hp, out=hp)  # positive phase p(h | v_data)
-            if not config.persistent:
-                np.less(unif_h[t, 0], hp, out=hs[:, :, :nh])  # chains start at the data
-            hn = H2[:, bsz:, :nh]
+            if n_cd:  # CD chains start at the data
+                np.less(unif_h[:, None, t, 0], hp[:, cd], out=hs[:, cd, :, :nh])
             for step in range(k):
                 np.matmul(hs, Wv, out=pre_v)
-                np.greater(pre_v, noise_v[t, step], out=V2[:, bsz:, :nv])  # v ~ p(v | h)
-                np.matmul(V2[:, bsz:], Wh, out=hn)
+                np.greater(pre_v, noise_v[:, None, t, step], out=V2[:, :, bsz:, :nv])
+                np.matmul(V2[:, :, bsz:], Wh, out=hn)
                 expit(hn, out=hn)
-                j = step if config.persistent else step + 1
-                if j < k:
-                    np.less(unif_h[t, j], hn, out=hs[:, :, :nh])  # h ~ p(h | v)
+                if n_cd and step + 1 < k:  # h ~ p(h | v)
+                    np.less(unif_h[:, None, t, step + 1], hn[:, cd], out=hs[:, cd, :, :nh])
+                if n_cd < L:
+                    np.less(unif_h[:, None, t, step], hn[:, pcd], out=hs[:, pcd, :, :nh])
             H2 *= scale_of[m]
-            np.matmul(np.swapaxes(V2, 1, 2), H2, out=G)  # lr (<[v,1][h,1]^T>_data - <..>)
+            np.matmul(np.swapaxes(V2, 2, 3), H2, out=G)  # lr (<[v,1][h,1]^T>_data - <..>)
             if config.lr_decay:
-                G *= f32(1.0 - update / total_updates)
+                G *= np.array([1.0 - update / T for T in total_updates], f32)[:, None, None]
             update += 1
             A += G
-            H2[:, :, nh] = 1.0
+            H2[..., nh] = 1.0
         train_seconds += time.perf_counter() - t0
-        record(epoch)
-    per_epoch = train_seconds / config.epochs if config.epochs else float("nan")
-    return [TrainResult(_unpack(A[j], nv, nh), tuple(epochs), tuple(log_lik[j]), per_epoch)
-            for j in range(L)]
+        if on_epoch is not None:
+            on_epoch(epoch, A)
+        keep = finish(epoch)
+    return ([[_unpack(done[a][g], nv, nh) for a in range(len(arms))] for g in range(S)],
+            train_seconds)
 
 
 def _unpack(A: np.ndarray, nv: int, nh: int) -> RBM:
@@ -645,62 +697,96 @@ def train_gaussian_rbms(x: ArrayLike, config: GBConfig, lrs: tuple[float, ...],
     arithmetic is float32 (the stored models are float64).  Returns
     ``models[r][l]`` for ``rngs[r]`` and ``lrs[l]``; ``None`` where training diverged: a
     parameter became non-finite or larger than GB_DIVERGED in magnitude (checked after
-    every epoch; such a model is then set to zero, so that it costs no slow arithmetic on
-    huge or NaN values, and stays marked).
+    every epoch; such a model is then dropped from the computation, and stays marked).
     """
     config = _model(config, GBConfig)
     x = _rows("x", x)
-    n, nv = x.shape
-    bsz, nh, s = config.batch_size, config.n_hidden, config.s
-    if bsz > n:
-        raise ValueError(f"batch_size {bsz} exceeds the number of examples {n}")
-    rates = np.array([check_real("lrs[i]", lr, low=0.0, low_open=True)
-                      for lr in _sequence("lrs", lrs)])
+    if config.batch_size > len(x):
+        raise ValueError(f"batch_size {config.batch_size} exceeds the number of examples "
+                         f"{len(x)}")
+    rates = [check_real("lrs[i]", lr, low=0.0, low_open=True) for lr in _sequence("lrs", lrs)]
     gens = [check_rng(r) for r in _sequence("rngs", rngs)]
+    arms = [(config.s, lr, config.visible_bias_rate) for lr in rates]
+    return _gb_train(x, config, arms, gens)
+
+
+def _gb_train(x: np.ndarray, config: GBConfig, arms: list[tuple[float, float, str]],
+              gens: list[np.random.Generator]) -> list[list[GaussianRBM | None]]:
+    """The CD-1 loop of :func:`train_gaussian_rbms` for several arms at once: ``arms``
+    holds (s, learning rate, visible-bias rate), and every generator trains one model per
+    arm, using its random numbers exactly as a single run does (they do not depend on s or
+    the rates), so each model equals the one :func:`train_gaussian_rbms` trains alone; the
+    other settings come from ``config``.  A diverged model is dropped after the epoch in
+    which it diverged (the others are computed model by model, so they are unaffected).
+    Returns ``models[g][a]``, None where training diverged."""
+    n, nv = x.shape
+    bsz, nh = config.batch_size, config.n_hidden
     binary = config.hidden == "binary"
-    L, f32 = len(rates), np.float32  # float32: four times faster small matrix products
+    S, A, f32 = len(gens), len(arms), np.float32  # float32: faster small matrix products
+    scales = sorted({s for s, _, _ in arms})
+    z = np.stack([(x / s).astype(f32) for s in scales])  # inputs v / s of the hidden units
+    # one model per (generator, arm), generator-major; per-model columns of the settings
+    gen_of = np.repeat(np.arange(S), A)
+    z_of = np.tile([scales.index(s) for s, _, _ in arms], S)
+    s_col = np.tile(np.array([f32(s) for s, _, _ in arms], f32), S)[:, None]
+    lr_c = np.tile(np.array([lr for _, lr, _ in arms], f32), S)[:, None]
+    lr_b = lr_c * np.tile(np.array([f32(s * s if rate == "scaled" else 1.0)
+                                    for s, _, rate in arms], f32), S)[:, None]
     W = np.stack([g.normal(0.0, config.init_scale, (nv, nh)) for g in gens]).astype(f32)
-    W = np.repeat(W[:, None], L, axis=1)  # (S, L, n_v, n_h): one model per (generator, lr)
-    b = np.broadcast_to(x.mean(axis=0), (len(gens), L, nv)).astype(f32)  # (S, L, n_v)
-    c = np.zeros((len(gens), L, nh), f32)
-    lr_w, lr_c = rates.astype(f32)[None, :, None, None], rates.astype(f32)[None, :, None]
-    lr_b = lr_c * f32(s * s if config.visible_bias_rate == "scaled" else 1.0)
-    z = (x / s).astype(f32)  # inputs v / s of the hidden units
-    diverged = np.zeros((len(gens), L), dtype=bool)
+    W = np.repeat(W, A, axis=0)  # (M, n_v, n_h)
+    b = np.broadcast_to(x.mean(axis=0), (S * A, nv)).astype(f32)  # (M, n_v)
+    c = np.zeros((S * A, nh), f32)
+    alive = np.arange(S * A)  # the models still trained
+    final: dict[int, tuple[np.ndarray, ...] | None] = {}
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging model turns to inf/NaN
         for _ in range(config.epochs):
             perms = [g.permutation(n) for g in gens]
+            lr_w, s_mat = lr_c[:, :, None], s_col[:, :, None]
+            dw = np.empty_like(W)
             for start in range(0, n, bsz):
-                z0 = z[np.stack([p[start:start + bsz] for p in perms])][:, None]  # (S,1,m,n_v)
-                m = z0.shape[2]
-                x0 = z0 @ W + c[:, :, None, :]  # (S, L, m, n_h)
+                rows = np.stack([p[start:start + bsz] for p in perms])  # (S, m)
+                z0 = z[z_of[:, None], rows[gen_of]]  # (M, m, n_v)
+                m = z0.shape[1]
+                x0 = z0 @ W + c[:, None, :]  # (M, m, n_h)
                 draw = [g.random((m, nh), dtype=f32) if binary else
                         g.standard_normal((m, nh), dtype=f32) for g in gens]
-                noise = np.stack(draw)[:, None]  # (S, 1, m, n_h): shared by the lrs
+                noise = np.stack(draw)[gen_of]  # (M, m, n_h): shared by a generator's arms
                 if binary:
                     q0 = expit(x0)
                     h0 = (noise < q0).astype(f32)
                 else:  # noisy ReLU max(0, x + N(0, sigma(x))), as stepped_sigmoid.noisy_relu
                     q0 = np.maximum(f32(0.0), x0)
                     h0 = np.maximum(f32(0.0), x0 + np.sqrt(expit(x0)) * noise)
-                z1 = b[:, :, None, :] / f32(s) + h0 @ np.swapaxes(W, 2, 3)  # reconstruction / s
-                x1 = z1 @ W + c[:, :, None, :]
+                z1 = b[:, None, :] / s_mat + h0 @ np.swapaxes(W, 1, 2)  # reconstruction / s
+                x1 = z1 @ W + c[:, None, :]
                 q1 = expit(x1) if binary else np.maximum(f32(0.0), x1)
-                W += lr_w * (np.swapaxes(z0, 2, 3) @ q0 - np.swapaxes(z1, 2, 3) @ q1) / f32(m)
-                b += lr_b * (z0 - z1).mean(axis=2) / f32(s)  # (v0 - v1) / s^2
-                c += lr_c * (q0 - q1).mean(axis=2)
-            size = np.maximum.reduce([np.abs(a).reshape(len(gens), L, -1).max(axis=2)
+                # W += lr (z0^T q0 - z1^T q1) / m, the same operations in place
+                np.matmul(np.swapaxes(z0, 1, 2), q0, out=dw)
+                dw -= np.swapaxes(z1, 1, 2) @ q1
+                np.multiply(lr_w, dw, out=dw)
+                dw /= f32(m)
+                W += dw
+                b += lr_b * (z0 - z1).mean(axis=1) / s_col  # (v0 - v1) / s^2
+                c += lr_c * (q0 - q1).mean(axis=1)
+            size = np.maximum.reduce([np.abs(a).reshape(len(alive), -1).max(axis=1)
                                       for a in (W, b, c)])
-            diverged |= ~(size <= GB_DIVERGED)  # NaN compares False: diverged too
-            W[diverged], b[diverged], c[diverged] = 0.0, 0.0, 0.0
-    models: list[list[GaussianRBM | None]] = []
-    for r in range(len(gens)):
+            ok = size <= GB_DIVERGED  # NaN compares False: diverged too
+            if not ok.all():  # drop the diverged models
+                final.update((int(i), None) for i in alive[~ok])
+                alive, W, b, c = alive[ok], W[ok], b[ok], c[ok]
+                gen_of, z_of, s_col, lr_c, lr_b = (a[ok] for a in (gen_of, z_of, s_col,
+                                                                   lr_c, lr_b))
+                if not alive.size:  # every model diverged
+                    break
+    final.update((int(i), (W[j], b[j], c[j])) for j, i in enumerate(alive))
+    out: list[list[GaussianRBM | None]] = []
+    for g in range(S):
         row = []
-        for j in range(L):
-            row.append(None if diverged[r, j] else
-                       GaussianRBM(W[r, j], b[r, j], c[r, j], np.full(nv, s)))
-        models.append(row)
-    return models
+        for a, (s, _, _) in enumerate(arms):
+            p = final[g * A + a]
+            row.append(None if p is None else GaussianRBM(*p, np.full(nv, s)))
+        out.append(row)
+    return out
 
 
 def train_gaussian_rbm(x: ArrayLike, config: GBConfig = GBConfig(),
@@ -732,7 +818,13 @@ def gb_reconstruction_error(model: GaussianRBM, x: ArrayLike, hidden: str,
     """
     model = _model(model, GaussianRBM)
     x = _rows("x", x, model.b.size)
-    recon = gb_v_mean_given_h(model, gb_hidden_mean(model, x, hidden))
+    return _recon_error(model, x, gb_hidden_mean(model, x, hidden), pixel_scale)
+
+
+def _recon_error(model: GaussianRBM, x: np.ndarray, h_mean: np.ndarray,
+                 pixel_scale: ArrayLike | None) -> float:
+    """:func:`gb_reconstruction_error` given the hidden activities ``h_mean`` of ``x``."""
+    recon = gb_v_mean_given_h(model, h_mean)
     if pixel_scale is None:
         return float(np.mean((recon - x) ** 2))
     a2 = check_array("pixel_scale", pixel_scale, ndim=1, shape=(model.b.size,)) ** 2
@@ -756,12 +848,22 @@ def ridge_readout_accuracy(f_train: ArrayLike, y_train: ArrayLike, f_test: Array
         raise ValueError("features and labels must have the same number of rows")
     if f_train.shape[1] != f_test.shape[1]:
         raise ValueError("train and test features must have the same width")
+    return _ridge_accuracy(_ridge_fit(f_train, y_train, alpha), f_test, y_test)
+
+
+def _ridge_fit(f_train: np.ndarray, y_train: np.ndarray, alpha: float) -> tuple:
+    """The read-out of :func:`ridge_readout_accuracy`: (mu, sd, classes, coef)."""
     mu, sd = f_train.mean(axis=0), f_train.std(axis=0) + 1e-8
     a = np.hstack([(f_train - mu) / sd, np.ones((len(f_train), 1))])
-    t = np.hstack([(f_test - mu) / sd, np.ones((len(f_test), 1))])
     classes = np.unique(y_train)
     onehot = (y_train[:, None] == classes).astype(np.float64)
     coef = np.linalg.solve(a.T @ a + alpha * np.eye(a.shape[1]), a.T @ onehot)
+    return mu, sd, classes, coef
+
+
+def _ridge_accuracy(fit: tuple, f_test: np.ndarray, y_test: np.ndarray) -> float:
+    mu, sd, classes, coef = fit
+    t = np.hstack([(f_test - mu) / sd, np.ones((len(f_test), 1))])
     return float(np.mean(classes[np.argmax(t @ coef, axis=1)] == y_test))
 
 
@@ -808,13 +910,15 @@ def rectified_gain_ascent(W: ArrayLike, rng: int | np.random.Generator = 0,
               gen.standard_normal((n_random, W.shape[0]))]
     u = np.vstack(starts)
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    value = rectified_gain(W, u)
+    relu = np.maximum(0.0, u @ W)  # max(0, W^T u) for every start, reused by the next step
+    value = (relu**2).sum(axis=1)  # rectified_gain(W, u)
     for _ in range(max_iter):
-        g = np.maximum(0.0, u @ W) @ W.T  # half the gradient, (N, n_v)
+        g = relu @ W.T  # half the gradient, (N, n_v)
         size = np.linalg.norm(g, axis=1, keepdims=True)
         alive = size[:, 0] > 0  # a start with W^T u <= 0 everywhere stays where it is
         u = np.where(alive[:, None], g / np.where(size > 0, size, 1.0), u)
-        new = rectified_gain(W, u)
+        relu = np.maximum(0.0, u @ W)
+        new = (relu**2).sum(axis=1)  # rectified_gain(W, u), as computed there
         done = np.all(new - value <= 1e-14 * np.maximum(1.0, new))
         value = np.maximum(value, new)
         if done:
@@ -1024,25 +1128,58 @@ class CDOutcome:
 
 def cd_comparison(exp: CDComparison = CDComparison()) -> tuple[CDOutcome, ...]:
     """Train every (method, lr, seed) of ``exp`` on the training digits; cached, frozen."""
-    return _cd_comparison(_model(exp, CDComparison))
+    return cd_comparisons((_model(exp, CDComparison),))[0]
 
 
-@lru_cache(maxsize=2)
-def _cd_comparison(exp: CDComparison) -> tuple[CDOutcome, ...]:
-    train, test = _binary_split()
-    out = []
-    for method in exp.methods:
-        cfg = CDConfig(n_hidden=exp.n_hidden, batch_size=exp.batch_size, epochs=exp.epochs,
-                       shuffle=True, lr_decay=True, **method_config(method))
-        for seed in exp.seeds:
-            for lr, res in zip(exp.lrs, train_rbms(train, cfg, exp.lrs, rng=seed),
-                               strict=True):
-                log_z = log_partition(res.rbm)
-                out.append(CDOutcome(method, lr, seed,
-                                     float(np.mean(-free_energy(res.rbm, train))) - log_z,
-                                     float(np.mean(-free_energy(res.rbm, test))) - log_z,
-                                     res.rbm))
-    return tuple(out)
+_CD_CACHE: dict[CDComparison, tuple[CDOutcome, ...]] = {}
+_CD_CACHE_SIZE = 8
+
+
+def cd_comparisons(exps: tuple[CDComparison, ...]) -> tuple[tuple[CDOutcome, ...], ...]:
+    """:func:`cd_comparison` of each experiment in ``exps``; cached, frozen.
+
+    The experiments not yet cached are trained together: all models with the same number
+    of hidden units, batch size and Gibbs steps k are one batched computation, whatever
+    their method, rate or epochs.  Models of one seed share its random numbers, exactly as
+    when each (method, seed) is trained alone, so the results do not depend on what is
+    trained together (a shorter run simply does not use the later epochs' draws).
+    """
+    exps = tuple(_model(e, CDComparison) for e in _sequence("exps", exps))
+    todo = list(dict.fromkeys(e for e in exps if e not in _CD_CACHE))
+    if todo:
+        train, test = _binary_split()
+        groups: dict[tuple, list[tuple[CDComparison, str, int]]] = {}
+        for e in todo:
+            for method in e.methods:
+                k = method_config(method)["k"]
+                groups.setdefault((e.n_hidden, e.batch_size, k, e.seeds), []).append(
+                    (e, method, k))
+        trained: dict[tuple, RBM] = {}
+        for (n_hidden, batch_size, k, seeds), members in groups.items():
+            cfg = CDConfig(n_hidden=n_hidden, batch_size=batch_size, k=k, shuffle=True,
+                           lr_decay=True)
+            keys = [(e, method, lr) for e, method, _ in members for lr in e.lrs]
+            arms = [(lr, method_config(method)["persistent"], e.epochs)
+                    for e, method, lr in keys]
+            models, _ = _cd_train(train, cfg, arms, [check_rng(s) for s in seeds])
+            for g, seed in enumerate(seeds):
+                for key, model in zip(keys, models[g], strict=True):
+                    trained[(*key, seed)] = model
+        for e in todo:
+            out = []
+            for method in e.methods:
+                for seed in e.seeds:
+                    for lr in e.lrs:
+                        model = trained[(e, method, lr, seed)]
+                        log_z = log_partition(model)
+                        out.append(CDOutcome(
+                            method, lr, seed,
+                            float(np.mean(-free_energy(model, train))) - log_z,
+                            float(np.mean(-free_energy(model, test))) - log_z, model))
+            while len(_CD_CACHE) >= _CD_CACHE_SIZE:
+                del _CD_CACHE[next(iter(_CD_CACHE))]
+            _CD_CACHE[e] = tuple(out)
+    return tuple(_CD_CACHE[e] for e in exps)
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
@@ -1238,16 +1375,22 @@ def gb_experiment(exp: GBExperiment = GBExperiment()) -> tuple[GBOutcome, ...]:
 
 
 def _gb_metrics(model: GaussianRBM, hidden: str, data: GBData) -> tuple[float, ...]:
-    f_fit = gb_hidden_mean(model, data.x_fit, hidden)
-    f_val = gb_hidden_mean(model, data.x_val, hidden)
-    f_test = gb_hidden_mean(model, data.x_test, hidden)
+    # each hidden input computed once; the same operations as the public functions
+    def mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        inputs = gb_hidden_input(model, x)
+        return inputs, (expit(inputs) if hidden == "binary" else np.maximum(0.0, inputs))
+
+    _, f_fit = mean(data.x_fit)
+    _, f_val = mean(data.x_val)
+    in_test, f_test = mean(data.x_test)
     if not all(np.all(np.isfinite(f)) for f in (f_fit, f_val, f_test)):
         return (math.inf, 0.0, math.inf, 0.0, math.nan, math.nan)
-    p = gb_p_h_given_v(model, data.x_test)
-    return (gb_reconstruction_error(model, data.x_val, hidden, data.pixel_scale),
-            ridge_readout_accuracy(f_fit, data.y_fit, f_val, data.y_val),
-            gb_reconstruction_error(model, data.x_test, hidden, data.pixel_scale),
-            ridge_readout_accuracy(f_fit, data.y_fit, f_test, data.y_test),
+    p = f_test if hidden == "binary" else expit(in_test)  # p(h | v) of the test digits
+    fit = _ridge_fit(f_fit, data.y_fit, 1.0)
+    return (_recon_error(model, data.x_val, f_val, data.pixel_scale),
+            _ridge_accuracy(fit, f_val, data.y_val),
+            _recon_error(model, data.x_test, f_test, data.pixel_scale),
+            _ridge_accuracy(fit, f_test, data.y_test),
             float(np.mean((p < SATURATION) | (p > 1.0 - SATURATION))), float(f_test.mean()))
 
 
@@ -1270,16 +1413,32 @@ def _gb_experiment(exp: GBExperiment) -> tuple[GBOutcome, ...]:
     failed = (math.inf, 0.0, math.inf, 0.0, math.nan, math.nan)
     jobs = [(hidden, s, exp.visible_bias_rate) for s in exp.scales for hidden in HIDDEN_KINDS]
     jobs += [("binary", s, exp.other_bias_rate) for s in exp.contrast_scales]
+    models: dict[tuple, GaussianRBM | None] = {}
+    for kind in HIDDEN_KINDS:  # all jobs of one unit type share the random numbers
+        arms = []
+        for hidden, s, bias_rate in jobs:
+            if hidden == kind:
+                arms += [(s, lr, bias_rate) for lr in exp.lrs(hidden, s)]
+        if not arms:
+            continue
+        cfg = GBConfig(n_hidden=exp.n_hidden, hidden=kind, batch_size=exp.batch_size,
+                       epochs=exp.epochs)
+        trained = _gb_train(data.x_fit, cfg, arms,
+                            [check_rng(seed) for seed in exp.seeds])
+        for seed, row in zip(exp.seeds, trained, strict=True):
+            for (s, lr, bias_rate), m in zip(arms, row, strict=True):
+                models[kind, s, bias_rate, lr, seed] = m
     out = []
     for hidden, s, bias_rate in jobs:
-        cfg = GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s, batch_size=exp.batch_size,
-                       epochs=exp.epochs, visible_bias_rate=bias_rate)
+        GBConfig(n_hidden=exp.n_hidden, hidden=hidden, s=s, batch_size=exp.batch_size,
+                 epochs=exp.epochs, visible_bias_rate=bias_rate)
         lrs = exp.lrs(hidden, s)
-        models = train_gaussian_rbms(data.x_fit, cfg, lrs, exp.seeds)
-        out += [GBOutcome(hidden, s, lr, seed, bias_rate,
-                          *(failed if m is None else _gb_metrics(m, hidden, data)), m)
-                for seed, row in zip(exp.seeds, models, strict=True)
-                for lr, m in zip(lrs, row, strict=True)]
+        for seed in exp.seeds:
+            for lr in lrs:
+                m = models[hidden, s, bias_rate, lr, seed]
+                out.append(GBOutcome(hidden, s, lr, seed, bias_rate,
+                                     *(failed if m is None else _gb_metrics(m, hidden, data)),
+                                     m))
     return tuple(out)
 
 
