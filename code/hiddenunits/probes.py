@@ -722,7 +722,8 @@ def trained_model(config: ModelConfig) -> TrainedModel:
         if config.epochs:
             train_classifier(model, x_net, y_net,
                              TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
-                                         lr=config.lr, optimizer="adam", seed=config.seed))
+                                         lr=config.lr, optimizer="adam", seed=config.seed),
+                             history=False)  # unused: skip the per-epoch evaluations
         model.eval()
         out = {}
         for name, (x, y) in data.items():
