@@ -40,6 +40,28 @@ def test_mnist1d_is_generated_offline_and_leaves_global_rng_alone():
     assert np.isfinite(s.x_train).all()
 
 
+@pytest.mark.parametrize(("num_samples", "seed"), [(200, 1), (305, 42)])
+def test_mnist1d_equals_the_packages_make_dataset_bit_for_bit(num_samples, seed):
+    # data.mnist1d vectorises mnist1d's generator; the package's own is the reference
+    import random
+
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = num_samples, seed
+    states = random.getstate(), np.random.get_state()  # noqa: NPY002
+    try:
+        ref = make_dataset(args)  # seeds the global generators
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])  # noqa: NPY002
+    s = data.mnist1d(num_samples=num_samples, rng=seed)
+    for ours, key in ((s.x_train, "x"), (s.y_train, "y"), (s.x_test, "x_test"),
+                      (s.y_test, "y_test")):
+        np.testing.assert_array_equal(ours, ref[key].astype(ours.dtype))
+        assert ours.shape == ref[key].shape
+
+
 def test_xor_truth_table():
     x, y = data.xor()
     np.testing.assert_array_equal(y, np.logical_xor(x[:, 0], x[:, 1]).astype(int))

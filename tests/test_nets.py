@@ -69,6 +69,23 @@ def test_same_seed_same_network_and_training():
     assert runs[0].train_loss[-1] < runs[0].train_loss[0]
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_training_without_history_gives_the_same_weights(optimizer):
+    x = np.random.default_rng(1).normal(size=(50, 5)).astype(np.float32)
+    y = (x[:, 0] > x[:, 1]).astype(np.int64)
+    config = nets.TrainConfig(epochs=3, batch_size=16, lr=0.05, optimizer=optimizer, seed=2)
+    models, hists = [], []
+    for history in (True, False):
+        model = nets.make_mlp([5, 8, 8, 2], rng=3)
+        hists.append(nets.train_classifier(model, x, y, config, x[:10], y[:10],
+                                           history=history))
+        models.append(model)
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert len(hists[0].train_loss) == 4 and len(hists[0].test_acc) == 4
+    assert hists[1] == nets.History()
+
+
 def test_mlp_config_counts_hidden_layers():
     cfg = nets.MLPConfig(depth=3, width=7, activation="tanh", init="he")
     assert cfg.sizes(5, 2) == (5, 7, 7, 7, 2)
@@ -114,6 +131,8 @@ def _net():
     (lambda: nets.train_classifier(_net(), np.zeros((3, 2)), [0, 1, 0], config="x"), "config"),
     (lambda: nets.train_classifier(_net(), np.zeros((3, 2)), [0, 1, 0],
                                    x_test=np.zeros((2, 2))), "both"),
+    (lambda: nets.train_classifier(_net(), np.zeros((3, 2)), [0, 1, 0], history=1),
+     "history"),
     (lambda: nets.evaluate(_net(), np.zeros((3, 2)), [0, 1, 5]), "0..1"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, message):

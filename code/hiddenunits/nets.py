@@ -241,14 +241,17 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float
 
 def train_classifier(model: nn.Module, x: ArrayLike, y: ArrayLike,
                      config: TrainConfig = TrainConfig(), x_test: ArrayLike | None = None,
-                     y_test: ArrayLike | None = None) -> History:
+                     y_test: ArrayLike | None = None, *, history: bool = True) -> History:
     """Train ``model`` with cross-entropy by minibatch SGD (or Adam); return its history.
 
     ``x`` (N, ...) inputs, ``y`` (N,) integer labels in 0..K-1 for a model with K
     outputs; ``x_test``/``y_test`` (both or neither) are evaluated after every epoch.
+    ``history=False`` skips those evaluations (the History returned is empty): the
+    training, and so the trained weights, are the same.
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
+    history = check_bool("history", history)
     x, y = _as_tensors(model, x, y)
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")
@@ -264,6 +267,8 @@ def train_classifier(model: nn.Module, x: ArrayLike, y: ArrayLike,
     hist = History()
 
     def record():
+        if not history:
+            return
         loss, acc = _evaluate(model, x, y)
         hist.train_loss.append(loss)
         hist.train_acc.append(acc)

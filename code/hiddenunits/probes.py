@@ -722,7 +722,8 @@ def trained_model(config: ModelConfig) -> TrainedModel:
         if config.epochs:
             train_classifier(model, x_net, y_net,
                              TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
-                                         lr=config.lr, optimizer="adam", seed=config.seed))
+                                         lr=config.lr, optimizer="adam", seed=config.seed),
+                             history=False)  # unused: skip the per-epoch evaluations
         model.eval()
         out = {}
         for name, (x, y) in data.items():
@@ -869,7 +870,6 @@ def _fit_curve(names: Sequence[str], train: Sequence[np.ndarray], x_train: np.nd
                       len(y_te), fit.n_iter, seconds, _frozen(correct))
 
 
-@lru_cache(maxsize=64)
 def probe_curve(model: ModelConfig, concept: str = "label", fit_on: str = "probe",
                 config: ProbeConfig = ProbeConfig()) -> ProbeCurve:
     """Probes for ``concept`` (one of ``CONCEPTS``) at every site of ``model`` (cached).
@@ -879,7 +879,14 @@ def probe_curve(model: ModelConfig, concept: str = "label", fit_on: str = "probe
     """
     check_choice("concept", concept, CONCEPTS)
     check_choice("fit_on", fit_on, ("probe", "network"))
-    config = _check_config(config)
+    # one cache entry per curve, however the arguments are spelled (lru_cache keys
+    # probe_curve(m) and probe_curve(m, "label", fit_on="probe") apart)
+    return _probe_curve(model, concept, fit_on, _check_config(config))
+
+
+@lru_cache(maxsize=64)
+def _probe_curve(model: ModelConfig, concept: str, fit_on: str, config: ProbeConfig
+                 ) -> ProbeCurve:
     m = trained_model(model)
     a, b = m.split(fit_on), m.test
     return _fit_curve(m.site_names, a.features, a.x, a.y, b.features, b.x, b.y, concept,
@@ -1021,7 +1028,6 @@ class ControlCurve:
         return self.test_acc[self.widths.index(width)]
 
 
-@lru_cache(maxsize=8)
 def random_feature_curve(concept: str = "label",
                          widths: tuple[int, ...] = RANDOM_FEATURE_WIDTHS,
                          seeds: tuple[int, ...] = RANDOM_FEATURE_SEEDS,
@@ -1037,7 +1043,14 @@ def random_feature_curve(concept: str = "label",
     seeds = tuple(check_seed(s) for s in seeds)
     if not seeds:
         raise ValueError("need at least one seed")
-    config = _check_config(config)
+    if not isinstance(model, ModelConfig):
+        raise ValueError(f"model must be a ModelConfig, got {type(model).__name__}")
+    return _random_feature_curve(concept, widths, seeds, model, _check_config(config))
+
+
+@lru_cache(maxsize=8)
+def _random_feature_curve(concept: str, widths: tuple[int, ...], seeds: tuple[int, ...],
+                          model: ModelConfig, config: ProbeConfig) -> ControlCurve:
     data = _splits(model.num_samples, model.network_examples)
     (x_tr, y_tr), (x_te, y_te) = data["probe"], data["test"]
     feats_tr, feats_te = [], []
