@@ -411,28 +411,52 @@ def _stacked_parameters(net: nets.MLPConfig, runs: Sequence[Run], n_inputs: int
 
 
 def _batched_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
-                     activation: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Logits (K, N, C) of the K stacked networks on the same inputs x (N, in)."""
+                     activation: nn.Module, x: torch.Tensor,
+                     last_linear: bool = True) -> torch.Tensor:
+    """Logits (K, N, C) of the K stacked networks on the same inputs x (N, in).
+
+    With ``last_linear`` False, every layer is followed by the activation (the hidden
+    layers of a network given without its output layer).
+    """
     h = x.expand(weights[0].shape[0], -1, -1)  # (K, N, in)
     # ReLU in place on the fresh product: the same values, one tensor less to allocate (the
     # product's backward does not need its output; ReLU's needs only its own output).
     inplace = isinstance(activation, nn.ReLU)
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         h = torch.baddbmm(b, h, w)  # (K, N, out)
-        if i < len(weights) - 1:
+        if i < len(weights) - 1 or not last_linear:
             h = torch.relu_(h) if inplace else activation(h)
     return h
 
 
-def _batched_record(weights, biases, activation, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """Mean cross-entropy (K,) and accuracy (K,) of each network on (x, y)."""
+_RECORD_ROWS = 256
+"""Rows per block of the hidden layers in :func:`_batched_record` (activations of all the
+networks stay in cache)."""
+
+
+def _batched_record(weights, biases, activation, parts) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Mean cross-entropy (K,) and accuracy (K,) of each network on each (x, y) of ``parts``.
+
+    The hidden layers run on all the inputs at once, in blocks of rows; the output layer
+    on each part whole.  Each row's logits are those of :func:`_batched_forward` on the
+    part alone (a row of a matrix product does not depend on the other rows).
+    """
     with torch.no_grad():
-        logits = _batched_forward(weights, biases, activation, x)  # (K, N, C)
-        k, n, c = logits.shape
-        loss = nn.functional.cross_entropy(logits.reshape(k * n, c), y.repeat(k),
-                                           reduction="none").reshape(k, n).mean(1)
-        acc = (logits.argmax(2) == y).float().mean(1)
-    return loss.double().numpy(), acc.double().numpy()
+        x = torch.cat([xp for xp, _ in parts])
+        blocks = torch.tensor_split(x, -(-len(x) // _RECORD_ROWS))
+        hidden = torch.cat([_batched_forward(weights[:-1], biases[:-1], activation, block,
+                                             last_linear=False) for block in blocks], dim=1)
+        out, start = [], 0
+        for _, y in parts:
+            h = hidden[:, start:start + len(y)]
+            start += len(y)
+            logits = torch.baddbmm(biases[-1], h, weights[-1])  # (K, N, C)
+            k, n, c = logits.shape
+            loss = nn.functional.cross_entropy(logits.reshape(k * n, c), y.repeat(k),
+                                               reduction="none").reshape(k, n).mean(1)
+            acc = (logits.argmax(2) == y).float().mean(1)
+            out.append((loss.double().numpy(), acc.double().numpy()))
+    return out
 
 
 @limited_threads()
@@ -473,10 +497,11 @@ def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
     losses, accs, test_accs = [], [], []
 
     def record():
-        loss, acc = _batched_record(weights, biases, activation, x, y)
+        (loss, acc), (_, test_acc) = _batched_record(weights, biases, activation,
+                                                     ((x, y), (x_test, y_test)))
         losses.append(loss)
         accs.append(acc)
-        test_accs.append(_batched_record(weights, biases, activation, x_test, y_test)[1])
+        test_accs.append(test_acc)
 
     record()
     gen = nets.torch_generator(train.seed)
