@@ -459,6 +459,53 @@ def _batched_record(weights, biases, activation, parts) -> list[tuple[np.ndarray
     return out
 
 
+def _sgd_step(weights, biases, velocity_w, velocity_b, lr, momentum, activation, x, y) -> None:
+    """One step of SGD with momentum of the K stacked networks on the minibatch (x, y).
+
+    The loss is the sum over runs of each run's mean cross-entropy, so run k's gradient is
+    its own.  The backward pass is written out with the operations autograd performs for
+    :func:`_batched_forward` (the same products, the same results), and each layer is
+    updated as soon as its gradient is known, while it is still in cache: the update of
+    ``torch.optim.SGD``, v = momentum v + g, then p = p - lr v.  ``velocity_b`` is None
+    when the biases are constant zeros (not trained).
+    """
+    relu = isinstance(activation, nn.ReLU)
+    inputs = [x.expand(weights[0].shape[0], -1, -1)]  # each layer's input, (K, B, in)
+    graphs = []  # (pre-activation, activation) of each hidden layer, for other activations
+    for w, b in zip(weights[:-1], biases[:-1], strict=True):
+        z = torch.baddbmm(b, inputs[-1], w)
+        if relu:  # in place, as in _batched_forward: its backward needs its output only
+            inputs.append(torch.relu_(z))
+        else:
+            with torch.enable_grad():
+                a = activation(z.requires_grad_(True))
+            graphs.append((z, a))
+            inputs.append(a.detach())
+    logits = torch.baddbmm(biases[-1], inputs[-1], weights[-1]).requires_grad_(True)
+    kb, c = logits.shape[0] * logits.shape[1], logits.shape[2]
+    with torch.enable_grad():
+        loss = nn.functional.cross_entropy(logits.reshape(kb, c), y.repeat(logits.shape[0]),
+                                           reduction="sum") / len(y)
+    (grad,) = torch.autograd.grad(loss, logits)  # d loss / d (pre-activation), (K, B, out)
+    for i in range(len(weights) - 1, -1, -1):
+        h = inputs[i]
+        grad_w = torch.bmm(h.transpose(1, 2), grad)
+        grad_b = grad.sum(1, keepdim=True) if velocity_b is not None else None
+        if i > 0:  # the gradient of the layer below, with this layer's weights before update
+            grad_h = torch.bmm(grad, weights[i].transpose(1, 2))
+            if relu:
+                grad = torch.ops.aten.threshold_backward.grad_input(grad_h, h, 0,
+                                                                    grad_input=grad_h)
+            else:
+                z, a = graphs[i - 1]
+                (grad,) = torch.autograd.grad(a, z, grad_h)
+        velocity_w[i].mul_(momentum).add_(grad_w)
+        weights[i].sub_(torch.mul(lr, velocity_w[i], out=grad_w))
+        if grad_b is not None:
+            velocity_b[i].mul_(momentum).add_(grad_b)
+            biases[i].sub_(torch.mul(lr, velocity_b[i], out=grad_b))
+
+
 @limited_threads()
 def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
                      train: nets.TrainConfig = DEEP_TRAIN) -> tuple[nets.History, ...]:
@@ -487,10 +534,8 @@ def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
     x_test = torch.tensor(split.x_test, dtype=torch.float32)
     y_test = torch.tensor(split.y_test)
     weights, biases = _stacked_parameters(net, runs, x.shape[1])
-    params = weights + biases if net.bias else list(weights)
-    for p in params:
-        p.requires_grad_(True)
-    velocity = [torch.zeros_like(p) for p in params]
+    velocity_w = [torch.zeros_like(w) for w in weights]
+    velocity_b = [torch.zeros_like(b) for b in biases] if net.bias else None
     lr = torch.tensor([r.lr for r in runs], dtype=torch.float32)[:, None, None]  # (K, 1, 1)
     activation = nets.ACTIVATIONS[net.activation]()
     k = len(runs)
@@ -510,15 +555,8 @@ def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
         perm = torch.randperm(n, generator=gen)
         for start in range(0, n, train.batch_size):
             idx = perm[start:start + train.batch_size]
-            logits = _batched_forward(weights, biases, activation, x[idx])  # (K, B, C)
-            # The sum over runs of each run's mean loss: run k's gradient is its own.
-            loss = nn.functional.cross_entropy(logits.reshape(k * len(idx), -1),
-                                               y[idx].repeat(k), reduction="sum") / len(idx)
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, v, g in zip(params, velocity, grads, strict=True):
-                    v.mul_(train.momentum).add_(g)  # torch.optim.SGD: v = momentum v + g
-                    p.sub_(lr * v)
+            _sgd_step(weights, biases, velocity_w, velocity_b, lr, train.momentum, activation,
+                      x[idx], y[idx])
         record()
     out = []
     for i in range(k):
