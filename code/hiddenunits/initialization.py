@@ -210,7 +210,14 @@ def _build(net: nets.MLPConfig, n_inputs: int, gain: float,
 
 
 def _digits() -> data.Split:
-    """The standardized digits split of the chapter."""
+    """The standardized digits split of the chapter (its own copy of the arrays)."""
+    split = _digits_split()
+    return data.Split(split.x_train.copy(), split.y_train.copy(), split.x_test.copy(),
+                      split.y_test.copy())
+
+
+@lru_cache(maxsize=1)
+def _digits_split() -> data.Split:
     return data.standardized_digits(0.25, 0)
 
 
