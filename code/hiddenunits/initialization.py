@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
@@ -401,19 +401,25 @@ def _stacked_parameters(net: nets.MLPConfig, runs: Sequence[Run], n_inputs: int
                         ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Weights (K, in, out) and biases (K, 1, out) of each layer of the K networks.
 
-    Each network is built exactly as :func:`train_deep` builds it (``make_initialized_mlp``
-    from the run's seed), then its layers are stacked along a leading run axis.
+    Each network's layers are drawn exactly as :func:`train_deep` draws them
+    (``make_initialized_mlp`` from the run's seed: ``nets.init_linear_`` on each layer in
+    turn from one generator, orthogonal weights then times the gain), into one scratch
+    ``nn.Linear`` per layer shape rather than a fresh model per run, and stacked along a
+    leading run axis.
     """
-    models = [_build(replace(net, init=r.init), n_inputs, r.gain, r.seed) for r in runs]
-    layers = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
-    weights, biases = [], []
-    for i in range(len(layers[0])):
-        weights.append(torch.stack([lin[i].weight.detach().T for lin in layers]).contiguous())
-        if net.bias:
-            biases.append(torch.stack([lin[i].bias.detach() for lin in layers])[:, None, :]
-                          .contiguous())
-        else:  # a constant zero: never trained
-            biases.append(torch.zeros(len(runs), 1, weights[-1].shape[2]))
+    sizes = net.sizes(n_inputs, _N_CLASSES)
+    shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
+    scratch = {shape: nn.Linear(*shape, bias=net.bias) for shape in set(shapes)}
+    weights = [torch.empty(len(runs), n_in, n_out) for n_in, n_out in shapes]
+    biases = [torch.zeros(len(runs), 1, n_out) for _, n_out in shapes]
+    with torch.no_grad():
+        for k, run in enumerate(runs):
+            gen = nets.torch_generator(run.seed)
+            for i, shape in enumerate(shapes):
+                layer = nets.init_linear_(scratch[shape], run.init, gen)
+                weights[i][k] = layer.weight.T * run.gain if run.gain != 1.0 else layer.weight.T
+                if net.bias:  # else a constant zero: never trained
+                    biases[i][k, 0] = layer.bias
     return weights, biases
 
 
