@@ -195,6 +195,19 @@ def test_batched_training_matches_separate_runs():
         np.testing.assert_allclose(hist.test_acc, alone.test_acc, atol=3e-3)
 
 
+@pytest.mark.parametrize("activation, bias", [("tanh", True), ("relu", False)])
+def test_batched_training_matches_separate_runs_other_nets(activation, bias):
+    # the written-out backward pass: another activation (through autograd), untrained zero biases
+    net = replace(ini.DEEP_NET, depth=3, width=16, activation=activation, bias=bias)
+    train = replace(ini.DEEP_TRAIN, epochs=2, lr=0.01)
+    runs = [ini.Run("xavier", 1.0, 0.01, 0), ini.Run("he", 1.0, 0.003, 1)]
+    for run, hist in zip(runs, ini.train_deep_batch(runs, net, train), strict=True):
+        alone = ini.train_deep(replace(net, init=run.init), replace(train, lr=run.lr),
+                               run.gain, run.seed)
+        np.testing.assert_allclose(hist.train_loss, alone.train_loss, rtol=1e-5)
+        np.testing.assert_allclose(hist.test_acc, alone.test_acc, atol=3e-3)
+
+
 def test_batched_training_keeps_a_diverging_run_apart():
     net = replace(ini.DEEP_NET, depth=3, width=16, bias=False)
     train = replace(ini.DEEP_TRAIN, epochs=1)

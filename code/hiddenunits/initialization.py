@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
@@ -210,7 +210,14 @@ def _build(net: nets.MLPConfig, n_inputs: int, gain: float,
 
 
 def _digits() -> data.Split:
-    """The standardized digits split of the chapter."""
+    """The standardized digits split of the chapter (its own copy of the arrays)."""
+    split = _digits_split()
+    return data.Split(split.x_train.copy(), split.y_train.copy(), split.x_test.copy(),
+                      split.y_test.copy())
+
+
+@lru_cache(maxsize=1)
+def _digits_split() -> data.Split:
     return data.standardized_digits(0.25, 0)
 
 
@@ -394,45 +401,122 @@ def _stacked_parameters(net: nets.MLPConfig, runs: Sequence[Run], n_inputs: int
                         ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Weights (K, in, out) and biases (K, 1, out) of each layer of the K networks.
 
-    Each network is built exactly as :func:`train_deep` builds it (``make_initialized_mlp``
-    from the run's seed), then its layers are stacked along a leading run axis.
+    Each network's layers are drawn exactly as :func:`train_deep` draws them
+    (``make_initialized_mlp`` from the run's seed: ``nets.init_linear_`` on each layer in
+    turn from one generator, orthogonal weights then times the gain), into one scratch
+    ``nn.Linear`` per layer shape rather than a fresh model per run, and stacked along a
+    leading run axis.
     """
-    models = [_build(replace(net, init=r.init), n_inputs, r.gain, r.seed) for r in runs]
-    layers = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
-    weights, biases = [], []
-    for i in range(len(layers[0])):
-        weights.append(torch.stack([lin[i].weight.detach().T for lin in layers]).contiguous())
-        if net.bias:
-            biases.append(torch.stack([lin[i].bias.detach() for lin in layers])[:, None, :]
-                          .contiguous())
-        else:  # a constant zero: never trained
-            biases.append(torch.zeros(len(runs), 1, weights[-1].shape[2]))
+    sizes = net.sizes(n_inputs, _N_CLASSES)
+    shapes = list(zip(sizes[:-1], sizes[1:], strict=True))
+    scratch = {shape: nn.Linear(*shape, bias=net.bias) for shape in set(shapes)}
+    weights = [torch.empty(len(runs), n_in, n_out) for n_in, n_out in shapes]
+    biases = [torch.zeros(len(runs), 1, n_out) for _, n_out in shapes]
+    with torch.no_grad():
+        for k, run in enumerate(runs):
+            gen = nets.torch_generator(run.seed)
+            for i, shape in enumerate(shapes):
+                layer = nets.init_linear_(scratch[shape], run.init, gen)
+                weights[i][k] = layer.weight.T * run.gain if run.gain != 1.0 else layer.weight.T
+                if net.bias:  # else a constant zero: never trained
+                    biases[i][k, 0] = layer.bias
     return weights, biases
 
 
 def _batched_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
-                     activation: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Logits (K, N, C) of the K stacked networks on the same inputs x (N, in)."""
+                     activation: nn.Module, x: torch.Tensor,
+                     last_linear: bool = True) -> torch.Tensor:
+    """Logits (K, N, C) of the K stacked networks on the same inputs x (N, in).
+
+    With ``last_linear`` False, every layer is followed by the activation (the hidden
+    layers of a network given without its output layer).
+    """
     h = x.expand(weights[0].shape[0], -1, -1)  # (K, N, in)
     # ReLU in place on the fresh product: the same values, one tensor less to allocate (the
     # product's backward does not need its output; ReLU's needs only its own output).
     inplace = isinstance(activation, nn.ReLU)
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         h = torch.baddbmm(b, h, w)  # (K, N, out)
-        if i < len(weights) - 1:
+        if i < len(weights) - 1 or not last_linear:
             h = torch.relu_(h) if inplace else activation(h)
     return h
 
 
-def _batched_record(weights, biases, activation, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """Mean cross-entropy (K,) and accuracy (K,) of each network on (x, y)."""
+_RECORD_ROWS = 256
+"""Rows per block of the hidden layers in :func:`_batched_record` (activations of all the
+networks stay in cache)."""
+
+
+def _batched_record(weights, biases, activation, parts) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Mean cross-entropy (K,) and accuracy (K,) of each network on each (x, y) of ``parts``.
+
+    The hidden layers run on all the inputs at once, in blocks of rows; the output layer
+    on each part whole.  Each row's logits are those of :func:`_batched_forward` on the
+    part alone (a row of a matrix product does not depend on the other rows).
+    """
     with torch.no_grad():
-        logits = _batched_forward(weights, biases, activation, x)  # (K, N, C)
-        k, n, c = logits.shape
-        loss = nn.functional.cross_entropy(logits.reshape(k * n, c), y.repeat(k),
-                                           reduction="none").reshape(k, n).mean(1)
-        acc = (logits.argmax(2) == y).float().mean(1)
-    return loss.double().numpy(), acc.double().numpy()
+        x = torch.cat([xp for xp, _ in parts])
+        blocks = torch.tensor_split(x, -(-len(x) // _RECORD_ROWS))
+        hidden = torch.cat([_batched_forward(weights[:-1], biases[:-1], activation, block,
+                                             last_linear=False) for block in blocks], dim=1)
+        out, start = [], 0
+        for _, y in parts:
+            h = hidden[:, start:start + len(y)]
+            start += len(y)
+            logits = torch.baddbmm(biases[-1], h, weights[-1])  # (K, N, C)
+            k, n, c = logits.shape
+            loss = nn.functional.cross_entropy(logits.reshape(k * n, c), y.repeat(k),
+                                               reduction="none").reshape(k, n).mean(1)
+            acc = (logits.argmax(2) == y).float().mean(1)
+            out.append((loss.double().numpy(), acc.double().numpy()))
+    return out
+
+
+def _sgd_step(weights, biases, velocity_w, velocity_b, lr, momentum, activation, x, y) -> None:
+    """One step of SGD with momentum of the K stacked networks on the minibatch (x, y).
+
+    The loss is the sum over runs of each run's mean cross-entropy, so run k's gradient is
+    its own.  The backward pass is written out with the operations autograd performs for
+    :func:`_batched_forward` (the same products, the same results), and each layer is
+    updated as soon as its gradient is known, while it is still in cache: the update of
+    ``torch.optim.SGD``, v = momentum v + g, then p = p - lr v.  ``velocity_b`` is None
+    when the biases are constant zeros (not trained).
+    """
+    relu = isinstance(activation, nn.ReLU)
+    inputs = [x.expand(weights[0].shape[0], -1, -1)]  # each layer's input, (K, B, in)
+    graphs = []  # (pre-activation, activation) of each hidden layer, for other activations
+    for w, b in zip(weights[:-1], biases[:-1], strict=True):
+        z = torch.baddbmm(b, inputs[-1], w)
+        if relu:  # in place, as in _batched_forward: its backward needs its output only
+            inputs.append(torch.relu_(z))
+        else:
+            with torch.enable_grad():
+                a = activation(z.requires_grad_(True))
+            graphs.append((z, a))
+            inputs.append(a.detach())
+    logits = torch.baddbmm(biases[-1], inputs[-1], weights[-1]).requires_grad_(True)
+    kb, c = logits.shape[0] * logits.shape[1], logits.shape[2]
+    with torch.enable_grad():
+        loss = nn.functional.cross_entropy(logits.reshape(kb, c), y.repeat(logits.shape[0]),
+                                           reduction="sum") / len(y)
+    (grad,) = torch.autograd.grad(loss, logits)  # d loss / d (pre-activation), (K, B, out)
+    for i in range(len(weights) - 1, -1, -1):
+        h = inputs[i]
+        grad_w = torch.bmm(h.transpose(1, 2), grad)
+        grad_b = grad.sum(1, keepdim=True) if velocity_b is not None else None
+        if i > 0:  # the gradient of the layer below, with this layer's weights before update
+            grad_h = torch.bmm(grad, weights[i].transpose(1, 2))
+            if relu:
+                grad = torch.ops.aten.threshold_backward.grad_input(grad_h, h, 0,
+                                                                    grad_input=grad_h)
+            else:
+                z, a = graphs[i - 1]
+                (grad,) = torch.autograd.grad(a, z, grad_h)
+        velocity_w[i].mul_(momentum).add_(grad_w)
+        weights[i].sub_(torch.mul(lr, velocity_w[i], out=grad_w))
+        if grad_b is not None:
+            velocity_b[i].mul_(momentum).add_(grad_b)
+            biases[i].sub_(torch.mul(lr, velocity_b[i], out=grad_b))
 
 
 @limited_threads()
@@ -463,20 +547,19 @@ def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
     x_test = torch.tensor(split.x_test, dtype=torch.float32)
     y_test = torch.tensor(split.y_test)
     weights, biases = _stacked_parameters(net, runs, x.shape[1])
-    params = weights + biases if net.bias else list(weights)
-    for p in params:
-        p.requires_grad_(True)
-    velocity = [torch.zeros_like(p) for p in params]
+    velocity_w = [torch.zeros_like(w) for w in weights]
+    velocity_b = [torch.zeros_like(b) for b in biases] if net.bias else None
     lr = torch.tensor([r.lr for r in runs], dtype=torch.float32)[:, None, None]  # (K, 1, 1)
     activation = nets.ACTIVATIONS[net.activation]()
     k = len(runs)
     losses, accs, test_accs = [], [], []
 
     def record():
-        loss, acc = _batched_record(weights, biases, activation, x, y)
+        (loss, acc), (_, test_acc) = _batched_record(weights, biases, activation,
+                                                     ((x, y), (x_test, y_test)))
         losses.append(loss)
         accs.append(acc)
-        test_accs.append(_batched_record(weights, biases, activation, x_test, y_test)[1])
+        test_accs.append(test_acc)
 
     record()
     gen = nets.torch_generator(train.seed)
@@ -485,15 +568,8 @@ def train_deep_batch(runs: Sequence[Run], net: nets.MLPConfig = DEEP_NET,
         perm = torch.randperm(n, generator=gen)
         for start in range(0, n, train.batch_size):
             idx = perm[start:start + train.batch_size]
-            logits = _batched_forward(weights, biases, activation, x[idx])  # (K, B, C)
-            # The sum over runs of each run's mean loss: run k's gradient is its own.
-            loss = nn.functional.cross_entropy(logits.reshape(k * len(idx), -1),
-                                               y[idx].repeat(k), reduction="sum") / len(idx)
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, v, g in zip(params, velocity, grads, strict=True):
-                    v.mul_(train.momentum).add_(g)  # torch.optim.SGD: v = momentum v + g
-                    p.sub_(lr * v)
+            _sgd_step(weights, biases, velocity_w, velocity_b, lr, train.momentum, activation,
+                      x[idx], y[idx])
         record()
     out = []
     for i in range(k):
