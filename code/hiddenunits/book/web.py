@@ -12,9 +12,9 @@
   ``tests/test_site.py``, checks every page): the "Show code" toggles are named by their
   visible text, bibliography entries are list items of their list, and the index of the
   source pages is one list (Sphinx nests lists directly in lists there).
-* The source pages (``_modules``) are written afresh by every HTML build: viewcode
-  keeps a page that is newer than its module, even when the documentation it links
-  back to has changed, so that its back-links and anchors go stale.
+* The source pages (``_modules``) are written afresh whenever a page is read again:
+  viewcode keeps a page that is newer than its module, even when the documentation it
+  links back to has changed, so that its back-links and anchors would go stale.
 """
 
 from __future__ import annotations
@@ -198,8 +198,14 @@ def flat_module_index(body: str, exists=lambda href: True) -> str:
     return head + "<ul>\n" + "\n".join(items) + "\n</ul>\n"
 
 
-def _fresh_source_pages(app) -> None:
-    if app.builder.format == "html":
+def _fresh_source_pages(app, env, docnames) -> None:
+    """Before pages are read again, drop the source pages, so viewcode writes them afresh.
+
+    Their back-links and anchors come from the documentation, so they go stale only when
+    some page is read again; a build that reads nothing keeps them (viewcode still writes
+    the page of a module that changed), which keeps the no-change rebuild fast.
+    """
+    if app.builder.format == "html" and docnames:
         shutil.rmtree(Path(app.outdir) / "_modules", ignore_errors=True)
 
 
@@ -233,7 +239,8 @@ class PdfDownload(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         """The link, or how to build the PDF, as raw HTML."""
         text = " ".join(self.content).strip() or "Download the PDF edition"
-        self.env.note_dependency(str(pdf_path(self.env.app)))
+        # no dependency on the PDF file: the page shows only whether it exists, and
+        # hu_pdf_available is an "env" setting, so a PDF built later re-reads every page
         if self.config.hu_pdf_available:
             html = (f'<p><a class="reference download" href="{{root}}{PDF_IN_SITE}" '
                     f'download>{text}</a>.</p>')
@@ -262,7 +269,7 @@ def setup(app):
     app.connect("doctree-read", _drop_solutions)
     app.connect("html-page-context", _on_page_context, priority=900)
     app.connect("build-finished", _on_build_finished)
-    app.connect("builder-inited", _fresh_source_pages)
+    app.connect("env-before-read-docs", _fresh_source_pages)
     app.add_directive("pdf-download", PdfDownload)
     from myst_nb.sphinx_ import HideCodeCellNode
 
