@@ -2,11 +2,12 @@
 
 import os
 
-# One thread for torch and BLAS in every test process, set before torch loads: the suite
-# runs on as many pytest-xdist workers as there are cores, and OpenMP pools of two threads
-# in each would oversubscribe them (see hiddenunits.book.kernel.one_thread_kernels).
-for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+from hiddenunits.book.kernel import one_thread_kernels
+
+# One thread for torch and BLAS in every test process, set before torch loads (the kernel
+# module imports neither): the suite runs on as many pytest-xdist workers as there are
+# cores, and OpenMP pools of two threads in each would oversubscribe them.
+one_thread_kernels()
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest  # noqa: E402
