@@ -495,6 +495,20 @@ def _centred(name: str, H: ArrayLike) -> np.ndarray:
     return H - H.mean(0)
 
 
+def _centred_pair(H1: ArrayLike, H2: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Both representations centred, checked to have the same rows (examples)."""
+    X, Y = _centred("H1", H1), _centred("H2", H2)
+    if len(X) != len(Y):
+        raise ValueError(f"H1 and H2 must have the same rows: {len(X)} and {len(Y)}")
+    return X, Y
+
+
+def _column_bases(X: np.ndarray, Y: np.ndarray, rtol) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal bases of the column spaces, singular values below ``rtol`` x max dropped."""
+    rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True)
+    return scipy.linalg.orth(X, rcond=rtol), scipy.linalg.orth(Y, rcond=rtol)
+
+
 def canonical_correlations(H1: ArrayLike, H2: ArrayLike, rtol: float = 1e-10) -> np.ndarray:
     """Canonical correlations of two representations H1 (N, k1), H2 (N, k2), descending.
 
@@ -503,12 +517,8 @@ def canonical_correlations(H1: ArrayLike, H2: ArrayLike, rtol: float = 1e-10) ->
     the right.  Columns are reduced to a basis first (singular values below ``rtol`` times
     the largest are dropped, e.g. dead units); there are min(rank H1, rank H2) of them.
     """
-    X, Y = _centred("H1", H1), _centred("H2", H2)
-    if len(X) != len(Y):
-        raise ValueError(f"H1 and H2 must have the same rows: {len(X)} and {len(Y)}")
-    rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True)
-    Q1 = scipy.linalg.orth(X, rcond=rtol)
-    Q2 = scipy.linalg.orth(Y, rcond=rtol)
+    X, Y = _centred_pair(H1, H2)
+    Q1, Q2 = _column_bases(X, Y, rtol)
     return np.clip(np.linalg.svd(Q1.T @ Q2, compute_uv=False), 0.0, 1.0)
 
 
@@ -518,9 +528,7 @@ def linear_cka(H1: ArrayLike, H2: ArrayLike) -> float:
     It is 1 when H2 = H1 Q c for an orthogonal Q and c != 0, and changes under a general
     invertible change of basis.
     """
-    X, Y = _centred("H1", H1), _centred("H2", H2)
-    if len(X) != len(Y):
-        raise ValueError(f"H1 and H2 must have the same rows: {len(X)} and {len(Y)}")
+    X, Y = _centred_pair(H1, H2)
     denom = np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y)
     if denom == 0:
         raise ValueError("a representation is constant")
@@ -533,9 +541,7 @@ def unit_match(H1: ArrayLike, H2: ArrayLike) -> float:
     Constant units (dead ReLUs) are left out on both sides.  It is 1 when every unit of H1
     is a multiple of a unit of H2.
     """
-    X, Y = _centred("H1", H1), _centred("H2", H2)
-    if len(X) != len(Y):
-        raise ValueError(f"H1 and H2 must have the same rows: {len(X)} and {len(Y)}")
+    X, Y = _centred_pair(H1, H2)
     sx, sy = np.linalg.norm(X, axis=0), np.linalg.norm(Y, axis=0)
     X, Y = X[:, sx > 0] / sx[sx > 0], Y[:, sy > 0] / sy[sy > 0]
     if X.shape[1] == 0 or Y.shape[1] == 0:
@@ -553,12 +559,8 @@ def canonical_variance_shares(H1: ArrayLike, H2: ArrayLike, rtol: float = 1e-10
     up to one when its columns span at most r dimensions.  Columns and ``rtol`` as in
     :func:`canonical_correlations`.
     """
-    X, Y = _centred("H1", H1), _centred("H2", H2)
-    if len(X) != len(Y):
-        raise ValueError(f"H1 and H2 must have the same rows: {len(X)} and {len(Y)}")
-    rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True)
-    Q1 = scipy.linalg.orth(X, rcond=rtol)
-    Q2 = scipy.linalg.orth(Y, rcond=rtol)
+    X, Y = _centred_pair(H1, H2)
+    Q1, Q2 = _column_bases(X, Y, rtol)
     U, rho, Vt = np.linalg.svd(Q1.T @ Q2)
     r = len(rho)
     shares = [np.sum((M.T @ variates) ** 2, axis=0) / np.sum(M ** 2)
