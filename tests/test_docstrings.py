@@ -70,3 +70,18 @@ def test_the_api_page_covers_the_modules_the_test_checks():
     text = (importlib.import_module("pathlib").Path(__file__).parents[1]
             / "book" / "api.md").read_text()
     assert "{api-modules} hiddenunits\n" in text and "{api-modules} hiddenunits.book\n" in text
+
+
+def test_ours_knows_what_the_loaded_package_modules_define(monkeypatch):
+    import sys
+    import types
+
+    from hiddenunits.book import api
+
+    assert api._ours("public_modules")  # defined in hiddenunits.book.api
+    assert not api._ours("SphinxDirective")  # imported there, defined by Sphinx
+    late = types.ModuleType("hiddenunits._late_for_test")
+    exec("def late_function():\n    pass", late.__dict__)
+    late.late_function.__module__ = late.__name__
+    monkeypatch.setitem(sys.modules, late.__name__, late)
+    assert api._ours("late_function")  # a module loaded after the index was built

@@ -60,3 +60,17 @@ def test_fingerprint_changes_with_content(tmp_path):
     before = sphinxext.fingerprint([a])
     a.write_text("x = 2\n")
     assert sphinxext.fingerprint([a]) != before
+
+
+def test_build_collects_between_pages_and_restores_the_collector():
+    import gc
+
+    assert gc.isenabled()
+    try:
+        sphinxext._on_builder_inited(None)
+        assert not gc.isenabled()
+        sphinxext._collect_between_pages()
+        assert gc.get_freeze_count() > 0
+    finally:
+        sphinxext._on_build_finished(None, None)
+    assert gc.isenabled() and gc.get_freeze_count() == 0

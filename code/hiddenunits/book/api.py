@@ -132,14 +132,26 @@ def _restore_attribute_docstring(app, what, name, obj, options, lines: list[str]
         lines[:] = _SET_ASIDE.pop(id(lines))
 
 
+_DEFINED: tuple[int, frozenset[str]] = (-1, frozenset())
+
+
 def _ours(name: str) -> bool:
-    """Whether a loaded module of this package defines a public object called ``name``."""
-    for mod_name, module in list(sys.modules.items()):
-        if mod_name == PACKAGE or mod_name.startswith(PACKAGE + "."):
-            obj = vars(module).get(name)
-            if obj is not None and getattr(obj, "__module__", "") == mod_name:
-                return True
-    return False
+    """Whether a loaded module of this package defines a public object called ``name``.
+
+    The names defined by the package's loaded modules are indexed once and indexed again
+    only when a module is loaded (a missing reference used to scan every loaded module,
+    torch's included, once per reference: a minute of the build).
+    """
+    global _DEFINED
+    loaded = len(sys.modules)
+    if _DEFINED[0] != loaded:
+        defined = set()
+        for mod_name, module in list(sys.modules.items()):
+            if mod_name == PACKAGE or mod_name.startswith(PACKAGE + "."):
+                defined.update(key for key, obj in list(vars(module).items())
+                               if getattr(obj, "__module__", "") == mod_name)
+        _DEFINED = (loaded, frozenset(defined))
+    return name in _DEFINED[1]
 
 
 def external_reference(app, env, node, contnode):

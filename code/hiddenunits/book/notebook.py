@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from hiddenunits.book import style
-
 DARK_KEY = "hiddenunits/dark-png"
 """Key, in a PNG output's metadata, of the figure's rendering for the dark page theme."""
 
@@ -25,6 +23,8 @@ def setup() -> None:
     from matplotlib.figure import Figure
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
+    from hiddenunits.book import style
+
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     style.apply()
     set_matplotlib_formats("png", "pdf")
@@ -39,6 +39,8 @@ def png_light_and_dark(fig) -> tuple[str, dict] | None:
 
     from IPython.core.display import _pngxy
     from IPython.core.pylabtools import print_figure
+
+    from hiddenunits.book import style
 
     dpi = 2 * fig.dpi
     light = print_figure(fig, "png", base64=True, dpi=dpi, metadata=style.METADATA["png"])

@@ -8,11 +8,19 @@ the hash as a hidden code cell: a changed module changes the cell text, hence th
 cache key, of exactly the chapters that use it.  It also registers the module
 files as the page's dependencies, so that Sphinx re-reads the page when they change.
 Kernels it starts use the quiet profile of :mod:`hiddenunits.book.kernel`.
+
+It also sets how the build process collects cyclic garbage.  That process holds torch,
+the environment and large doctrees, so each of CPython's full collections walks about a
+gigabyte of objects that live until the end: 43 of them took 63 s of a 130 s build.  The
+build therefore collects only at page boundaries (before a page is read, after a page is
+resolved for writing), and freezes (:func:`gc.freeze`) what survives, so that the next
+collection walks only the newer objects.
 """
 
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import re
 from pathlib import Path
@@ -151,8 +159,27 @@ def _on_config_inited(app, config) -> None:
     one_thread_kernels()
 
 
+def _collect_between_pages(*_args) -> None:
+    """Free the garbage of the page just done and freeze what survives it."""
+    gc.collect()
+    gc.freeze()
+
+
+def _on_builder_inited(app) -> None:
+    gc.disable()
+
+
+def _on_build_finished(app, exception) -> None:
+    gc.unfreeze()
+    gc.enable()
+
+
 def setup(app):
-    """Register the fingerprinting and the quiet, one-thread kernels with Sphinx."""
+    """Register the fingerprinting, the quiet, one-thread kernels and the collection policy."""
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("source-read", _collect_between_pages)
+    app.connect("doctree-resolved", _collect_between_pages)
+    app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
