@@ -86,6 +86,44 @@ def test_training_without_history_gives_the_same_weights(optimizer):
     assert hists[1] == nets.History()
 
 
+def _train_with_torch_optim(model, x, y, config):
+    """train_classifier's loop with PyTorch's own optimizer, for comparison."""
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    if config.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                              weight_decay=config.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr,
+                               weight_decay=config.weight_decay)
+    gen = torch.Generator().manual_seed(config.seed)
+    for _ in range(config.epochs):
+        perm = torch.randperm(len(y), generator=gen)
+        for start in range(0, len(y), config.batch_size):
+            idx = perm[start:start + config.batch_size]
+            opt.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+
+
+@pytest.mark.parametrize("optimizer, momentum, weight_decay", [
+    ("sgd", 0.0, 0.0), ("sgd", 0.9, 0.0), ("sgd", 0.9, 1e-3), ("adam", 0.0, 0.0),
+    ("adam", 0.0, 1e-3)])
+def test_written_out_update_is_pytorchs_bit_for_bit(optimizer, momentum, weight_decay):
+    x = np.random.default_rng(5).normal(size=(70, 6)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    config = nets.TrainConfig(epochs=6, batch_size=16, lr=0.03, momentum=momentum,
+                              weight_decay=weight_decay, optimizer=optimizer, seed=7)
+    ours, theirs = nets.make_mlp([6, 12, 9, 2], rng=8), nets.make_mlp([6, 12, 9, 2], rng=8)
+    nets.train_classifier(ours, x, y, config, history=False)
+    _train_with_torch_optim(theirs, x, y, config)
+    moved = False
+    for a, b, c in zip(ours.parameters(), theirs.parameters(),
+                       nets.make_mlp([6, 12, 9, 2], rng=8).parameters(), strict=True):
+        assert torch.equal(a, b)
+        moved |= not torch.equal(a, c)
+    assert moved  # the weights did train
+
+
 def test_mlp_config_counts_hidden_layers():
     cfg = nets.MLPConfig(depth=3, width=7, activation="tanh", init="he")
     assert cfg.sizes(5, 2) == (5, 7, 7, 7, 2)
