@@ -20,6 +20,7 @@ collection walks only the newer objects.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import hashlib
 import re
@@ -53,6 +54,12 @@ def _module_file(name: str) -> Path | None:
 
 def _imported_modules(source: str, current: str = PACKAGE) -> set[str]:
     """Package modules named by the import statements of ``source``."""
+    return set(_parsed_imports(source, current))
+
+
+@functools.cache
+def _parsed_imports(source: str, current: str) -> frozenset[str]:
+    """:func:`_imported_modules`, parsed once per text (every page re-reads the modules)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -72,7 +79,7 @@ def _imported_modules(source: str, current: str = PACKAGE) -> set[str]:
         else:
             continue
         found.update(n for n in names if n == PACKAGE or n.startswith(PACKAGE + "."))
-    return {n for n in found if _module_file(n) is not None}
+    return frozenset(n for n in found if _module_file(n) is not None)
 
 
 def dependencies(code: str, docname: str | None = None) -> list[Path]:
