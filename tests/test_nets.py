@@ -95,7 +95,7 @@ def _train_with_torch_optim(model, x, y, config):
     else:
         opt = torch.optim.Adam(model.parameters(), lr=config.lr,
                                weight_decay=config.weight_decay)
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = nets.torch_generator(config.seed)
     for _ in range(config.epochs):
         perm = torch.randperm(len(y), generator=gen)
         for start in range(0, len(y), config.batch_size):

@@ -284,7 +284,7 @@ class _Descent:
                 if buf is None:
                     buf = self.buffers[i] = grad.detach().clone()
                 else:
-                    buf.mul_(cfg.momentum).add_(grad, alpha=1)
+                    buf.mul_(cfg.momentum).add_(grad)
                 grad = buf
             p.add_(grad, alpha=-cfg.lr)
 

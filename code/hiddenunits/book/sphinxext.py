@@ -10,8 +10,9 @@ files as the page's dependencies, so that Sphinx re-reads the page when they cha
 Kernels it starts use the quiet profile of :mod:`hiddenunits.book.kernel`.
 
 It also sets how the build process collects cyclic garbage.  That process holds torch,
-the environment and large doctrees, so each of CPython's full collections walks about a
-gigabyte of objects that live until the end: 43 of them took 63 s of a 130 s build.  The
+the environment and large doctrees (0.7 GB at the peak), and each of CPython's full
+collections walks all of it, though most of it lives until the end: 43 of them took 63 s
+of a 133 s build.  The
 build therefore collects only at page boundaries (before a page is read, after a page is
 resolved for writing), and freezes (:func:`gc.freeze`) what survives, so that the next
 collection walks only the newer objects.
