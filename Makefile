@@ -21,9 +21,17 @@ EXECUTE := $(PY) -m hiddenunits.book.execute --jobs $(JOBS)
 EDITION ?= full
 ifeq ($(EDITION),student)
 HTML_OUT := --path-output _build/student
+HTML_CACHE := --cache _build/student/_build/.jupyter_cache
+HTML_DONE := _build/student/_build/html/.hiddenunits-built
 else ifneq ($(EDITION),full)
 $(error EDITION must be full or student, not '$(EDITION)')
 endif
+HTML_DONE ?= _build/html/.hiddenunits-built
+PDF := _build/latex/hidden-units.pdf
+# Everything a site build reads: a no-change make html is then a look at these dates.
+# (The PDF too, once built: the preface links it only when it exists.)
+BOOK_INPUTS := $(shell find book code/hiddenunits -type f ! -path '*/__pycache__/*' \
+	! -name '*.pyc' 2>/dev/null) _config.yml _toc.yml Makefile $(wildcard $(PDF))
 
 .PHONY: help install html book-strict chapter test lint unit claims pdf tex-deps clean lock \
 	lock-check site browser-deps
@@ -55,16 +63,23 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 # Incremental build: pages whose code or package modules changed are executed again, in
-# parallel (JOBS at a time), into the execution cache; then Sphinx builds from the cache.
-html: install
-	@$(EXECUTE)
-	HIDDENUNITS_EDITION=$(EDITION) $(JB) build . $(HTML_OUT) $(JBFLAGS)
+# parallel (JOBS at a time), into the execution cache; Sphinx builds from the cache. With
+# JOBS=1 it starts after the execution; with more, at once, and waits for each page that is
+# still executing before it reads it (hiddenunits.book.execute --then).
+# When no input has changed since the last build that succeeded, there is nothing to do.
+html: $(HTML_DONE)
+	@echo "site: $(dir $(HTML_DONE))index.html"
+
+$(HTML_DONE): $(STAMP) $(BOOK_INPUTS)
+	@$(EXECUTE) $(HTML_CACHE) --then env HIDDENUNITS_EDITION=$(EDITION) \
+	  $(JB) build . $(HTML_OUT) $(JBFLAGS)
+	@touch $@
 
 # Re-read every page (the execution cache still serves unchanged chapters), so a page
 # that failed before cannot pass silently on a rebuild.
 book-strict: install
-	@$(EXECUTE)
-	$(JB) build . --all $(JBFLAGS)
+	@$(EXECUTE) --then $(JB) build . --all $(JBFLAGS)
+	@touch _build/html/.hiddenunits-built
 
 # Build one chapter alone, strictly, in its own output folder (for writing a chapter);
 # WITH names other pages it refers to, built with it:
@@ -104,7 +119,6 @@ test: lint
 # gate that fails on undefined references or citations ("??"), missing glyphs or files.
 TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 	texlive-xetex latexmk fonts-freefont-otf poppler-utils
-PDF := _build/latex/hidden-units.pdf
 
 tex-deps:
 	@if command -v xelatex >/dev/null && command -v latexmk >/dev/null \
@@ -119,8 +133,7 @@ tex-deps:
 	fi
 
 pdf: install tex-deps
-	@$(EXECUTE)
-	$(JB) build . --builder pdflatex $(JBFLAGS)
+	@$(EXECUTE) --then $(JB) build . --builder pdflatex $(JBFLAGS)
 	$(PY) -m hiddenunits.book.pdfcheck _build/latex/hidden-units.log $(PDF)
 	@echo "PDF: $(PDF) ($$(pdfinfo $(PDF) | awk '/^Pages/ {print $$2}') pages)"
 	@if [ -d _build/html ]; then echo "(the next make html links it from the site)"; fi

@@ -8,14 +8,26 @@ executes the missing ones concurrently, ``--jobs`` at a time.  The build that fo
 finds every page in the cache, so its strictness is unchanged: a failing cell fails here,
 naming the page, and a page that failed is not cached, so the next build runs it again.
 
-``python -m hiddenunits.book.execute [--jobs N] [--only PAGE ...] [--root DIR]``
+With ``--then BUILD...`` the driver also starts the build.  With one job it starts it after
+the execution, so that one process works at a time (the sequential baseline).  With more,
+it starts it at once, beside the kernels: Sphinx reads the pages that need no kernel (the
+API appendix, the notation) while the chapters execute, and before it reads a page that is
+still executing it waits for it (:func:`wait_for_page`, called by
+:mod:`hiddenunits.book.sphinxext`).  A page that fails stops the build, and the driver
+exits with an error that names the page.
+
+``python -m hiddenunits.book.execute [--jobs N] [--only PAGE ...] [--root DIR]
+[--then BUILD ...]``
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -24,6 +36,9 @@ from pathlib import Path
 import yaml
 
 EXECUTED_KEY = "execution_seconds"
+PENDING_ENV = "HIDDENUNITS_PENDING"
+"""Environment variable of a build started by ``--then``: the folder of the markers of the
+pages that are still executing (one file per page, removed when the page is done)."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +101,62 @@ def _execute(path: str, nb, timeout: int):
     return result.nb, result.time, result.exc_string if result.err else None
 
 
+def marker(folder: Path, docname: str) -> Path:
+    """The file that says that page ``docname`` is still executing."""
+    return Path(folder) / (docname.replace("/", "--") + ".executing")
+
+
+def wait_for_page(docname: str, poll: float = 0.1) -> bool:
+    """In a build started by ``--then``: wait while ``docname`` executes; True if it had to.
+
+    Returns at once outside such a build, or when the page is not being executed.  Stops
+    waiting, too, when the driver that wrote the marker is gone (the build then executes
+    the page itself, as Jupyter Book does, and a failure still fails the build).
+    """
+    folder = os.environ.get(PENDING_ENV)
+    if not folder:
+        return False
+    path = marker(Path(folder), docname)
+    waited = False
+    while True:
+        try:
+            pid = int(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return waited
+        if not _alive(pid):
+            return waited
+        waited = True
+        time.sleep(poll)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _build(then: list[str], pending: Path | None, stream) -> subprocess.Popen:
+    """Start the build command, telling it where the markers of executing pages are."""
+    env = dict(os.environ)
+    if pending is not None:
+        env[PENDING_ENV] = str(pending)
+    print("== building: " + " ".join(then), file=stream, flush=True)
+    return subprocess.Popen(then, env=env)
+
+
 def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300,
-        cache_dir: Path | None = None, stream=sys.stdout) -> int:
-    """Execute what the cache lacks; return 0 when every page is cached afterwards."""
+        cache_dir: Path | None = None, stream=sys.stdout,
+        then: list[str] | None = None) -> int:
+    """Execute what the cache lacks; return 0 when every page is cached afterwards.
+
+    With ``then`` (a command), also run the build: after the execution with one job,
+    beside it with more (see the module's description).  Returns 0 only if every page
+    executed and the build succeeded.
+    """
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -114,35 +182,57 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
             continue
         print(f"   cached    {docname} (executed in {previous:.1f} s)", file=stream)
     if not todo:
-        return 0
+        return _build(then, None, stream).wait() if then else 0
     # longest first, so that the slowest page does not start last
     todo.sort(key=lambda t: -t[2])
     print(f"== executing {len(todo)} page(s), {jobs} at a time: "
           + ", ".join(p.docname for p, _, _ in todo), file=stream, flush=True)
+    pending = build = None
+    if then and jobs > 1:
+        pending = Path(tempfile.mkdtemp(prefix="hiddenunits-pending-"))
+        for page, _, _ in todo:
+            marker(pending, page.docname).write_text(str(os.getpid()), encoding="utf-8")
+        build = _build(then, pending, stream)
     failed = []
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_execute, str(p.path), nb, timeout): p for p, nb, _ in todo}
-        for future in as_completed(futures):
-            page = futures[future]
-            executed, seconds, error = future.result()
-            if error is not None:
-                failed.append(page.docname)
-                print(f"FAILED     {page.docname} after {seconds:.1f} s:\n{error}",
-                      file=stream, flush=True)
-                continue
-            record = cache.add_nb_to_project(
-                str(page.path), read_data={"name": "myst_nb_md", "type": "plugin"})
-            cache.cache_notebook_bundle(
-                CacheBundleIn(executed, record.uri, data={EXECUTED_KEY: seconds}),
-                check_validity=False, overwrite=True)
-            print(f"   executed  {page.docname} in {seconds:.1f} s", file=stream, flush=True)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_execute, str(p.path), nb, timeout): p
+                       for p, nb, _ in todo}
+            for future in as_completed(futures):
+                page = futures[future]
+                executed, seconds, error = future.result()
+                if error is not None:
+                    failed.append(page.docname)
+                    if build is not None and build.poll() is None:
+                        build.terminate()  # the build cannot succeed; the pages still run
+                    print(f"FAILED     {page.docname} after {seconds:.1f} s:\n{error}",
+                          file=stream, flush=True)
+                else:
+                    record = cache.add_nb_to_project(
+                        str(page.path), read_data={"name": "myst_nb_md", "type": "plugin"})
+                    cache.cache_notebook_bundle(
+                        CacheBundleIn(executed, record.uri, data={EXECUTED_KEY: seconds}),
+                        check_validity=False, overwrite=True)
+                    print(f"   executed  {page.docname} in {seconds:.1f} s", file=stream,
+                          flush=True)
+                if pending is not None:
+                    marker(pending, page.docname).unlink()
+    finally:
+        if pending is not None:
+            shutil.rmtree(pending, ignore_errors=True)
+        if build is not None and sys.exc_info()[0] is not None:
+            build.terminate()
     print(f"== executed {len(todo) - len(failed)} page(s) in "
-          f"{time.perf_counter() - start:.1f} s wall time", file=stream)
+          f"{time.perf_counter() - start:.1f} s wall time", file=stream, flush=True)
     if failed:
+        if build is not None:
+            build.wait()
         print(f"execution failed on: {', '.join(failed)}", file=stream)
         return 1
-    return 0
+    if then and build is None:
+        build = _build(then, None, stream)
+    return build.wait() if build is not None else 0
 
 
 def _last_time(cache, page: Page) -> float:
@@ -165,10 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     parser.add_argument("--cache", type=Path, default=None,
                         help="jupyter-cache folder (default: ROOT/_build/.jupyter_cache)")
+    parser.add_argument("--then", nargs=argparse.REMAINDER, metavar="BUILD",
+                        help="then run this build command (the rest of the line); with "
+                             "more than one job it starts at once and waits for each "
+                             "page it reads")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    return run(args.root.resolve(), args.jobs, args.only, args.timeout, args.cache)
+    if args.then is not None and not args.then:
+        parser.error("--then needs a command")
+    return run(args.root.resolve(), args.jobs, args.only, args.timeout, args.cache,
+               then=args.then)
 
 
 if __name__ == "__main__":

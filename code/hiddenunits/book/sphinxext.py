@@ -7,7 +7,9 @@ import (and, transitively, what those import), hashes their sources, and inserts
 the hash as a hidden code cell: a changed module changes the cell text, hence the
 cache key, of exactly the chapters that use it.  It also registers the module
 files as the page's dependencies, so that Sphinx re-reads the page when they change.
-Kernels it starts use the quiet profile of :mod:`hiddenunits.book.kernel`.
+Kernels it starts use the quiet profile of :mod:`hiddenunits.book.kernel`.  In a build
+that runs beside the book's executor (:mod:`hiddenunits.book.execute`), it waits before
+reading a page that is still executing.
 
 It also sets how the build process collects cyclic garbage.  That process holds torch,
 the environment and large doctrees (0.7 GB at the peak), and each of CPython's full
@@ -155,6 +157,10 @@ def is_fingerprint_cell(cell) -> bool:
 def _on_source_read(app, docname: str, source: list[str]) -> None:
     if "{code-cell}" not in source[0]:
         return
+    from hiddenunits.book.execute import wait_for_page
+
+    # in a build beside the executor (``execute --then``): read the page once it is cached
+    wait_for_page(docname)
     source[0], deps = inject(source[0], docname)
     for path in deps:
         app.env.note_dependency(str(path))
