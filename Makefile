@@ -21,7 +21,6 @@ EXECUTE := $(PY) -m hiddenunits.book.execute --jobs $(JOBS)
 EDITION ?= full
 ifeq ($(EDITION),student)
 HTML_OUT := --path-output _build/student
-HTML_CACHE := --cache _build/student/_build/.jupyter_cache
 HTML_DONE := _build/student/_build/html/.hiddenunits-built
 else ifneq ($(EDITION),full)
 $(error EDITION must be full or student, not '$(EDITION)')
@@ -71,7 +70,7 @@ html: $(HTML_DONE)
 	@echo "site: $(dir $(HTML_DONE))index.html"
 
 $(HTML_DONE): $(STAMP) $(BOOK_INPUTS)
-	@$(EXECUTE) $(HTML_CACHE) --then env HIDDENUNITS_EDITION=$(EDITION) \
+	@$(EXECUTE) --then env HIDDENUNITS_EDITION=$(EDITION) \
 	  $(JB) build . $(HTML_OUT) $(JBFLAGS)
 	@touch $@
 

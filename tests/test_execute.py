@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hiddenunits.book import execute
+from hiddenunits.book import execute, pending
 
 FRONT = """---
 jupytext:
@@ -36,13 +36,13 @@ PROBE = """
 import json, os, sys
 from pathlib import Path
 from jupyter_cache import get_cache
-from hiddenunits.book import execute
-pending = os.environ.get(execute.PENDING_ENV)
+from hiddenunits.book import pending as protocol
+pending = os.environ.get(protocol.PENDING_ENV)
 cache = get_cache(sys.argv[1])
 report = {"pending": pending is not None}
 for docname in sys.argv[3:]:
-    was = pending is not None and execute.marker(Path(pending), docname).exists()
-    execute.wait_for_page(docname)
+    was = pending is not None and protocol.marker(Path(pending), docname).exists()
+    protocol.wait_for_page(docname)
     cached = any(r.uri.endswith(docname + ".md") for r in cache.list_cache_records())
     report[docname] = [was, cached]
 Path(sys.argv[2]).write_text(json.dumps(report))
@@ -75,29 +75,40 @@ def report(tmp_path):
 
 
 def test_wait_returns_at_once_outside_a_build(monkeypatch):
-    monkeypatch.delenv(execute.PENDING_ENV, raising=False)
-    assert execute.wait_for_page("book/rbm") is False
+    monkeypatch.delenv(pending.PENDING_ENV, raising=False)
+    assert pending.wait_for_page("book/rbm") is False
+
+
+def test_reading_order_puts_kernel_free_pages_first(tmp_path, monkeypatch):
+    docs = ["book/activations", "book/api", "book/basis", "book/notation", "book/rbm"]
+    monkeypatch.delenv(pending.PENDING_ENV, raising=False)
+    assert pending.reading_order(docs) == docs
+    monkeypatch.setenv(pending.PENDING_ENV, str(tmp_path))
+    assert pending.reading_order(docs) == docs  # no order written: unchanged
+    (tmp_path / pending.ORDER_FILE).write_text("book/rbm\nbook/activations\nbook/basis")
+    assert pending.reading_order(docs) == ["book/api", "book/notation", "book/rbm",
+                                           "book/activations", "book/basis"]
 
 
 def test_wait_holds_while_the_marker_exists(tmp_path, monkeypatch):
-    monkeypatch.setenv(execute.PENDING_ENV, str(tmp_path))
-    mark = execute.marker(tmp_path, "book/rbm")
+    monkeypatch.setenv(pending.PENDING_ENV, str(tmp_path))
+    mark = pending.marker(tmp_path, "book/rbm")
     mark.write_text(str(os.getpid()))
     threading.Timer(0.5, mark.unlink).start()
     start = time.perf_counter()
-    assert execute.wait_for_page("book/rbm", poll=0.02) is True
+    assert pending.wait_for_page("book/rbm", poll=0.02) is True
     assert time.perf_counter() - start >= 0.4
     # another page has no marker: no wait
-    assert execute.wait_for_page("book/basis") is False
+    assert pending.wait_for_page("book/basis") is False
 
 
 def test_wait_stops_when_the_executor_is_gone(tmp_path, monkeypatch):
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    monkeypatch.setenv(execute.PENDING_ENV, str(tmp_path))
-    execute.marker(tmp_path, "book/rbm").write_text(done.stdout.strip())
+    monkeypatch.setenv(pending.PENDING_ENV, str(tmp_path))
+    pending.marker(tmp_path, "book/rbm").write_text(done.stdout.strip())
     start = time.perf_counter()
-    execute.wait_for_page("book/rbm", poll=0.02)
+    pending.wait_for_page("book/rbm", poll=0.02)
     assert time.perf_counter() - start < 1
 
 

@@ -306,6 +306,22 @@ def test_clean_notebook_drops_build_only_content():
     assert "source_map" not in out["metadata"] and "source_map" in nb["metadata"]
 
 
+def test_clean_notebook_ids_do_not_depend_on_the_read():
+    from hiddenunits.book.web import clean_notebook
+
+    def read(ids):
+        return {"metadata": {}, "cells": [
+            {"cell_type": "markdown", "id": ids[0], "source": "# Title"},
+            {"cell_type": "code", "id": ids[1], "source": "x = 1", "outputs": []},
+            {"cell_type": "code", "id": ids[2], "source": "x = 1", "outputs": []}]}
+
+    first = clean_notebook(read(["a1", "b2", "c3"]))
+    again = clean_notebook(read(["zz", "yy", "xx"]))
+    ids = [c["id"] for c in first["cells"]]
+    assert ids == [c["id"] for c in again["cells"]]
+    assert len(set(ids)) == 3  # unique, also for cells with the same text
+
+
 def test_every_config_key_is_read():
     """Removing any key of _config.yml changes the configuration Jupyter Book hands Sphinx."""
     import yaml

@@ -12,9 +12,8 @@ With ``--then BUILD...`` the driver also starts the build.  With one job it star
 the execution, so that one process works at a time (the sequential baseline).  With more,
 it starts it at once, beside the kernels: Sphinx reads the pages that need no kernel (the
 API appendix, the notation) while the chapters execute, and before it reads a page that is
-still executing it waits for it (:func:`wait_for_page`, called by
-:mod:`hiddenunits.book.sphinxext`).  A page that fails stops the build, and the driver
-exits with an error that names the page.
+still executing it waits for it (:mod:`hiddenunits.book.pending`).  A page that fails
+stops the build, and the driver exits with an error that names the page.
 
 ``python -m hiddenunits.book.execute [--jobs N] [--only PAGE ...] [--root DIR]
 [--then BUILD ...]``
@@ -35,10 +34,9 @@ from pathlib import Path
 
 import yaml
 
+from hiddenunits.book.pending import ORDER_FILE, PENDING_ENV, marker
+
 EXECUTED_KEY = "execution_seconds"
-PENDING_ENV = "HIDDENUNITS_PENDING"
-"""Environment variable of a build started by ``--then``: the folder of the markers of the
-pages that are still executing (one file per page, removed when the page is done)."""
 
 
 @dataclass(frozen=True)
@@ -101,44 +99,6 @@ def _execute(path: str, nb, timeout: int):
     return result.nb, result.time, result.exc_string if result.err else None
 
 
-def marker(folder: Path, docname: str) -> Path:
-    """The file that says that page ``docname`` is still executing."""
-    return Path(folder) / (docname.replace("/", "--") + ".executing")
-
-
-def wait_for_page(docname: str, poll: float = 0.1) -> bool:
-    """In a build started by ``--then``: wait while ``docname`` executes; True if it had to.
-
-    Returns at once outside such a build, or when the page is not being executed.  Stops
-    waiting, too, when the driver that wrote the marker is gone (the build then executes
-    the page itself, as Jupyter Book does, and a failure still fails the build).
-    """
-    folder = os.environ.get(PENDING_ENV)
-    if not folder:
-        return False
-    path = marker(Path(folder), docname)
-    waited = False
-    while True:
-        try:
-            pid = int(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return waited
-        if not _alive(pid):
-            return waited
-        waited = True
-        time.sleep(poll)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _build(then: list[str], pending: Path | None, stream) -> subprocess.Popen:
     """Start the build command, telling it where the markers of executing pages are."""
     env = dict(os.environ)
@@ -192,6 +152,8 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
         pending = Path(tempfile.mkdtemp(prefix="hiddenunits-pending-"))
         for page, _, _ in todo:
             marker(pending, page.docname).write_text(str(os.getpid()), encoding="utf-8")
+        (pending / ORDER_FILE).write_text("\n".join(p.docname for p, _, _ in todo),
+                                          encoding="utf-8")
         build = _build(then, pending, stream)
     failed = []
     start = time.perf_counter()

@@ -8,8 +8,8 @@ the hash as a hidden code cell: a changed module changes the cell text, hence th
 cache key, of exactly the chapters that use it.  It also registers the module
 files as the page's dependencies, so that Sphinx re-reads the page when they change.
 Kernels it starts use the quiet profile of :mod:`hiddenunits.book.kernel`.  In a build
-that runs beside the book's executor (:mod:`hiddenunits.book.execute`), it waits before
-reading a page that is still executing.
+that runs beside the book's executor (:mod:`hiddenunits.book.pending`), it reads the pages
+that need no kernel first and waits before reading a page that is still executing.
 
 It also sets how the build process collects cyclic garbage.  That process holds torch,
 the environment and large doctrees (0.7 GB at the peak), and each of CPython's full
@@ -157,13 +157,20 @@ def is_fingerprint_cell(cell) -> bool:
 def _on_source_read(app, docname: str, source: list[str]) -> None:
     if "{code-cell}" not in source[0]:
         return
-    from hiddenunits.book.execute import wait_for_page
+    from hiddenunits.book.pending import wait_for_page
 
     # in a build beside the executor (``execute --then``): read the page once it is cached
     wait_for_page(docname)
     source[0], deps = inject(source[0], docname)
     for path in deps:
         app.env.note_dependency(str(path))
+
+
+def _on_env_before_read_docs(app, env, docnames: list[str]) -> None:
+    from hiddenunits.book.pending import reading_order
+
+    # beside the executor: the pages that need no kernel first, then in execution order
+    docnames[:] = reading_order(docnames)
 
 
 def _on_config_inited(app, config) -> None:
@@ -192,6 +199,7 @@ def setup(app):
     """Register the fingerprinting, the quiet, one-thread kernels and the collection policy."""
     app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
+    app.connect("env-before-read-docs", _on_env_before_read_docs)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("source-read", _collect_between_pages)
     app.connect("doctree-resolved", _collect_between_pages)

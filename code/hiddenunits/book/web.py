@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -56,12 +57,17 @@ def clean_notebook(nb: dict) -> dict:
     """The executed notebook as a reader gets it: no build-only cell, output or metadata.
 
     Drops the fingerprint cell, the dark renderings of figures (site only) and MyST-NB's
-    map of cells to source lines.
+    map of cells to source lines.  Cell ids are made from each cell's position and text
+    (the build reads the page with random ones), so that two builds offer the same file.
     """
     nb = json.loads(json.dumps(nb))
     nb["cells"] = [c for c in nb["cells"] if not is_fingerprint_cell(c)]
     nb["metadata"].pop("source_map", None)
-    for cell in nb["cells"]:
+    for i, cell in enumerate(nb["cells"]):
+        if "id" in cell:
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else source
+            cell["id"] = f"{i}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
         for output in cell.get("outputs", ()):
             png = output.get("metadata", {}).get("image/png", {})
             png.pop(DARK_KEY, None)
