@@ -290,6 +290,62 @@ def test_dark_rendering_restores_the_figure():
     assert str(before) == str(after)
 
 
+def _small_figure():
+    from hiddenunits.book import style
+
+    with style.context():
+        fig, ax = style.new_figure()
+        ax.plot([1, 10], [1, 100], label=r"$\sigma$")
+        ax.set_yscale("log")
+        ax.legend()
+        ax.set_title("t")
+    return fig
+
+
+def test_one_layout_renders_what_a_tight_save_renders():
+    from base64 import b64decode
+    from io import BytesIO
+
+    from PIL import Image
+
+    from hiddenunits.book import notebook, style
+
+    fig = _small_figure()
+    engine = fig.get_layout_engine()
+    light, meta = notebook.png_light_and_dark(fig)
+    assert fig.get_layout_engine() is engine  # the layout engine is given back
+    tight = BytesIO()
+    with style.context():
+        _small_figure().savefig(tight, format="png", dpi=2 * fig.dpi, bbox_inches="tight")
+    size = Image.open(BytesIO(b64decode(light))).size
+    assert abs(size[0] - Image.open(tight).size[0]) <= 2
+    assert abs(size[1] - Image.open(tight).size[1]) <= 2
+    assert meta["width"] == size[0] // 2
+    assert Image.open(BytesIO(b64decode(meta[notebook.DARK_KEY]))).size == size
+    assert b64decode(notebook.pdf_of(fig)).startswith(b"%PDF")
+
+
+def test_pdf_is_rendered_again_when_the_figure_changed(monkeypatch):
+    from IPython.core import pylabtools
+
+    from hiddenunits.book import notebook
+
+    calls = []
+    real = pylabtools.print_figure
+    monkeypatch.setattr(pylabtools, "print_figure",
+                        lambda fig, fmt, **kw: calls.append(fmt) or real(fig, fmt, **kw))
+    fig = _small_figure()
+    notebook.png_light_and_dark(fig)
+    assert calls == ["png", "png", "pdf"]
+    handed = notebook.pdf_of(fig)  # the PDF rendered with the PNGs, unchanged figure
+    assert calls == ["png", "png", "pdf"] and handed is not None
+    notebook.png_light_and_dark(fig)
+    fig.axes[0].set_title("changed")
+    notebook.pdf_of(fig)
+    assert calls[-1] == "pdf" and len(calls) == 7  # stale: rendered again
+    assert notebook.pdf_of(fig) is not None and len(calls) == 8  # nothing left to hand over
+
+
 def test_clean_notebook_drops_build_only_content():
     from hiddenunits.book.notebook import DARK_KEY
     from hiddenunits.book.sphinxext import FINGERPRINT

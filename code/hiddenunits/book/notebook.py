@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 DARK_KEY = "hiddenunits/dark-png"
 """Key, in a PNG output's metadata, of the figure's rendering for the dark page theme."""
@@ -16,8 +17,9 @@ def setup() -> None:
     at twice the figure's resolution for sharp text on high-density screens) and for the
     dark one (:func:`hiddenunits.book.style.dark`, in the output's metadata under
     ``DARK_KEY``; the site shows the one that matches the theme).  The PDF edition gets
-    the vector PDF.  Also fixes ``SOURCE_DATE_EPOCH`` in this kernel, so that the figures
-    the build writes carry no date and two builds are byte-identical.
+    the vector PDF.  Each rendering uses one layout of the figure (:func:`laid_out`).
+    Also fixes ``SOURCE_DATE_EPOCH`` in this kernel, so that the figures the build writes
+    carry no date and two builds are byte-identical.
     """
     from IPython import get_ipython
     from matplotlib.figure import Figure
@@ -30,11 +32,44 @@ def setup() -> None:
     set_matplotlib_formats("png", "pdf")
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["image/png"].for_type(Figure, png_light_and_dark)
+        formatters = shell.display_formatter.formatters
+        formatters["image/png"].for_type(Figure, png_light_and_dark)
+        formatters["application/pdf"].for_type(Figure, pdf_of)
+
+
+_PDF_ATTR = "_hiddenunits_pdf"
+"""Attribute under which :func:`png_light_and_dark` leaves the PDF for :func:`pdf_of`."""
+
+
+@contextmanager
+def laid_out(fig):
+    """Inside the block, ``fig`` keeps one layout; yields its tight bounding box (inches).
+
+    Saving with ``bbox_inches="tight"`` draws a figure twice, once to measure it, and a
+    layout engine (the book's figures are constrained) lays it out again at each draw.
+    This lays the figure out and measures it once, and holds that layout while it is
+    saved (the engine is restored afterwards), so that each rendering is one draw.  The
+    box is the one ``"tight"`` computes, with the same padding.
+    """
+    import matplotlib as mpl
+
+    fig.draw_without_rendering()
+    box = fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
+    engine = fig.get_layout_engine()
+    fig.set_layout_engine("none")
+    try:
+        yield box
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def png_light_and_dark(fig) -> tuple[str, dict] | None:
-    """Base64 PNG of ``fig`` and metadata with its width and its dark-theme rendering."""
+    """Base64 PNG of ``fig`` and metadata with its width and its dark-theme rendering.
+
+    The three renderings of a figure (the two PNGs and the PDF) share one layout
+    (:func:`laid_out`): about a quarter less time than three tight saves.  IPython asks
+    for the PNG first, so the PDF is rendered here too and handed to :func:`pdf_of`.
+    """
     from base64 import b64decode
 
     from IPython.core.display import _pngxy
@@ -42,15 +77,40 @@ def png_light_and_dark(fig) -> tuple[str, dict] | None:
 
     from hiddenunits.book import style
 
-    dpi = 2 * fig.dpi
-    light = print_figure(fig, "png", base64=True, dpi=dpi, metadata=style.METADATA["png"])
-    if light is None:  # an empty figure shows nothing
+    if not fig.axes and not fig.lines:  # an empty figure shows nothing (as in IPython)
         return None
+    dpi = 2 * fig.dpi
+    with laid_out(fig) as box:
+        light = print_figure(fig, "png", base64=True, dpi=dpi, bbox_inches=box,
+                             metadata=style.METADATA["png"])
+        with style.dark(fig):
+            dark = print_figure(fig, "png", base64=True, dpi=dpi, bbox_inches=box,
+                                metadata=style.METADATA["png"])
+        pdf = print_figure(fig, "pdf", base64=True, bbox_inches=box)
+    # saving restores the figure's resolution and colours, which marks it stale; it is as
+    # drawn, and a change from now on marks it stale again, which pdf_of then sees
+    fig.stale = False
+    setattr(fig, _PDF_ATTR, pdf)
     width, _ = _pngxy(b64decode(light))
-    with style.dark(fig):
-        dark = print_figure(fig, "png", base64=True, dpi=dpi, metadata=style.METADATA["png"])
     # the width alone: a narrow column scales the height with it
     return light, {"width": width // 2, DARK_KEY: dark}
+
+
+def pdf_of(fig) -> str | None:
+    """Base64 vector PDF of ``fig`` for the PDF edition, on the PNGs' layout.
+
+    The PDF that :func:`png_light_and_dark` rendered, if the figure has not changed
+    since (it is not stale); otherwise rendered here.
+    """
+    from IPython.core.pylabtools import print_figure
+
+    done = fig.__dict__.pop(_PDF_ATTR, None)
+    if done is not None and not fig.stale:
+        return done
+    if not fig.axes and not fig.lines:
+        return None
+    with laid_out(fig) as box:
+        return print_figure(fig, "pdf", base64=True, bbox_inches=box)
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
