@@ -31,7 +31,8 @@ kernelspec:
 """
 
 # The build command of these tests: for each page, whether it was still executing when
-# the build started, then wait for it as the Sphinx extension does, and see it cached.
+# the build started (checked first, for all pages), then wait for it as the Sphinx
+# extension does, and see it cached.
 PROBE = """
 import json, os, sys
 from pathlib import Path
@@ -40,11 +41,12 @@ from hiddenunits.book import pending as protocol
 pending = os.environ.get(protocol.PENDING_ENV)
 cache = get_cache(sys.argv[1])
 report = {"pending": pending is not None}
-for docname in sys.argv[3:]:
-    was = pending is not None and protocol.marker(Path(pending), docname).exists()
+docnames = sys.argv[3:]
+was = {d: pending is not None and protocol.marker(Path(pending), d).exists() for d in docnames}
+for docname in docnames:
     protocol.wait_for_page(docname)
     cached = any(r.uri.endswith(docname + ".md") for r in cache.list_cache_records())
-    report[docname] = [was, cached]
+    report[docname] = [was[docname], cached]
 Path(sys.argv[2]).write_text(json.dumps(report))
 """
 
@@ -165,3 +167,16 @@ def test_then_needs_a_command(capsys):
     with pytest.raises(SystemExit):
         execute.main(["--then"])
     assert "--then needs a command" in capsys.readouterr().err
+
+
+def test_cold_pages_are_ordered_by_the_modules_they_use(tmp_path):
+    from jupyter_cache import get_cache
+
+    book = make_book(tmp_path / "b", {"light": "x = 1",
+                                      "heavy": "from hiddenunits import probes, rbm"})
+    cache = get_cache(str(tmp_path / "cache"))
+    light, heavy = (execute._expected_cost(cache, execute.Page(f"book/{n}", book / "book" /
+                                                               f"{n}.md"))
+                    for n in ("light", "heavy"))
+    assert light == (0.0, 0) and heavy[0] == 0.0 and heavy[1] >= 2
+    assert sorted([light, heavy], reverse=True)[0] == heavy

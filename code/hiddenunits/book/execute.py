@@ -138,13 +138,13 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
             record = cache.match_cache_notebook(nb)
             previous = record.data.get(EXECUTED_KEY, 0.0)
         except KeyError:
-            todo.append((page, nb, _last_time(cache, page)))
+            todo.append((page, nb, _expected_cost(cache, page)))
             continue
         print(f"   cached    {docname} (executed in {previous:.1f} s)", file=stream)
     if not todo:
         return _build(then, None, stream).wait() if then else 0
     # longest first, so that the slowest page does not start last
-    todo.sort(key=lambda t: -t[2])
+    todo.sort(key=lambda t: t[2], reverse=True)
     print(f"== executing {len(todo)} page(s), {jobs} at a time: "
           + ", ".join(p.docname for p, _, _ in todo), file=stream, flush=True)
     pending = build = None
@@ -197,13 +197,22 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
     return build.wait() if build is not None else 0
 
 
-def _last_time(cache, page: Page) -> float:
-    """How long this page took when it was last cached (0 if never)."""
-    best = 0.0
+def _expected_cost(cache, page: Page) -> tuple[float, int]:
+    """What orders the pages to execute, the costliest first.
+
+    First how long the page took when it was last cached; for a page never cached (a cold
+    cache) that is 0, and the number of package modules it uses decides, a proxy for how
+    much it computes: the ledger, which runs every check, first, and a short appendix last,
+    so that no long page starts while the other worker has nothing left to do.
+    """
+    from hiddenunits.book.sphinxext import code_of, dependencies
+
+    last = 0.0
     for record in cache.list_cache_records():
         if record.uri == str(page.path):
-            best = max(best, float(record.data.get(EXECUTED_KEY, 0.0)))
-    return best
+            last = max(last, float(record.data.get(EXECUTED_KEY, 0.0)))
+    text = page.path.read_text(encoding="utf-8")
+    return last, len(dependencies(code_of(text), page.docname))
 
 
 def main(argv: list[str] | None = None) -> int:
