@@ -62,7 +62,7 @@ def test_fingerprint_changes_with_content(tmp_path):
     assert sphinxext.fingerprint([a]) != before
 
 
-def test_build_collects_between_pages_and_restores_the_collector():
+def test_build_collects_between_pages_and_enables_the_collector_at_the_end():
     import gc
 
     assert gc.isenabled()
@@ -71,6 +71,8 @@ def test_build_collects_between_pages_and_restores_the_collector():
         assert not gc.isenabled()
         sphinxext._collect_between_pages()
         assert gc.get_freeze_count() > 0
-    finally:
         sphinxext._on_build_finished(None, None)
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

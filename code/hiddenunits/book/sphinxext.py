@@ -17,7 +17,8 @@ collections walks all of it, though most of it lives until the end: 43 of them t
 of a 133 s build.  The
 build therefore collects only at page boundaries (before a page is read, after a page is
 resolved for writing), and freezes (:func:`gc.freeze`) what survives, so that the next
-collection walks only the newer objects.
+collection walks only the newer objects.  When the build ends the collector runs again;
+what was frozen stays frozen (walking it at the process's exit took 4 s).
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ def _on_builder_inited(app) -> None:
 
 
 def _on_build_finished(app, exception) -> None:
-    gc.unfreeze()
+    # The collector runs again.  What the build froze stays frozen: mostly objects that
+    # live until the process ends, and unfrozen they made the collection at exit take 4 s.
     gc.enable()
 
 
