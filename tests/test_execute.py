@@ -180,3 +180,24 @@ def test_cold_pages_are_ordered_by_the_modules_they_use(tmp_path):
                     for n in ("light", "heavy"))
     assert light == (0.0, 0) and heavy[0] == 0.0 and heavy[1] >= 2
     assert sorted([light, heavy], reverse=True)[0] == heavy
+
+
+def _broken_worker(*args):
+    raise RuntimeError("worker died")
+
+
+def test_an_error_in_the_driver_stops_the_build(tmp_path, monkeypatch):
+    book = make_book(tmp_path / "b", {"page": "x = 1"})
+    started = []
+    real_build = execute._build
+
+    def build(then, folder, stream):
+        started.append(real_build(then, folder, stream))
+        return started[-1]
+
+    monkeypatch.setattr(execute, "_build", build)
+    monkeypatch.setattr(execute, "_execute", _broken_worker)
+    with pytest.raises(RuntimeError, match="worker died"):
+        execute.run(book, jobs=2, cache_dir=tmp_path / "cache", stream=StringIO(),
+                    then=[sys.executable, "-c", "import time; time.sleep(120)"])
+    assert started and started[0].wait(timeout=30) != 0  # terminated, not left running

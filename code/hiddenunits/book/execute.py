@@ -180,11 +180,13 @@ def run(root: Path, jobs: int, only: list[str] | None = None, timeout: int = 300
                           flush=True)
                 if pending is not None:
                     marker(pending, page.docname).unlink()
+    except BaseException:  # an interrupt, or a worker that died: no build goes on alone
+        if build is not None:
+            build.terminate()
+        raise
     finally:
         if pending is not None:
             shutil.rmtree(pending, ignore_errors=True)
-        if build is not None and sys.exc_info()[0] is not None:
-            build.terminate()
     print(f"== executed {len(todo) - len(failed)} page(s) in "
           f"{time.perf_counter() - start:.1f} s wall time", file=stream, flush=True)
     if failed:
