@@ -79,6 +79,8 @@ def report(tmp_path):
 def test_wait_returns_at_once_outside_a_build(monkeypatch):
     monkeypatch.delenv(pending.PENDING_ENV, raising=False)
     assert pending.wait_for_page("book/rbm") is False
+    with pytest.raises(ValueError, match="poll must be a positive"):
+        pending.wait_for_page("book/rbm", poll=0)
 
 
 def test_reading_order_puts_kernel_free_pages_first(tmp_path, monkeypatch):

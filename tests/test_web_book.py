@@ -323,6 +323,9 @@ def test_one_layout_renders_what_a_tight_save_renders():
     assert meta["width"] == size[0] // 2
     assert Image.open(BytesIO(b64decode(meta[notebook.DARK_KEY]))).size == size
     assert b64decode(notebook.pdf_of(fig)).startswith(b"%PDF")
+    with pytest.raises(TypeError, match="needs a matplotlib Figure, not str"):
+        with notebook.laid_out("figure"):
+            pass
 
 
 def test_pdf_is_rendered_again_when_the_figure_changed(monkeypatch):

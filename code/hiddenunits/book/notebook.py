@@ -52,7 +52,10 @@ def laid_out(fig):
     box is the one ``"tight"`` computes, with the same padding.
     """
     import matplotlib as mpl
+    from matplotlib.figure import Figure
 
+    if not isinstance(fig, Figure):
+        raise TypeError(f"laid_out needs a matplotlib Figure, not {type(fig).__name__}")
     fig.draw_without_rendering()
     box = fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
     engine = fig.get_layout_engine()

@@ -52,6 +52,8 @@ def wait_for_page(docname: str, poll: float = 0.1) -> bool:
     waiting, too, when the driver that wrote the marker is gone (the build then executes
     the page itself, as Jupyter Book does, and a failure still fails the build).
     """
+    if not poll > 0:
+        raise ValueError(f"poll must be a positive number of seconds, got {poll!r}")
     folder = os.environ.get(PENDING_ENV)
     if not folder:
         return False
