@@ -145,14 +145,19 @@ AXE := _build/axe/node_modules/axe-core/axe.min.js
 BROWSER_PACKAGES := chromium chromium-driver
 
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v npm >/dev/null; then :; \
+	@missing=""; \
+	for p in $(BROWSER_PACKAGES); do \
+	  case $$p in chromium) b=/usr/bin/chromium;; chromium-driver) b=/usr/bin/chromedriver;; esac; \
+	  [ -x $$b ] || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing $(BROWSER_PACKAGES) npm (Debian packages)"; \
+	  echo "Installing$$missing (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    $(BROWSER_PACKAGES) npm >/dev/null; \
+	    $$missing >/dev/null; \
 	else \
-	  echo "Chromium is missing. Install it with:"; \
-	  echo "  sudo apt-get install $(BROWSER_PACKAGES) npm"; exit 1; \
+	  echo "Missing:$$missing. Install with:"; \
+	  echo "  sudo apt-get install$$missing"; exit 1; \
 	fi
 	@test -f $(AXE) || npm install --silent --no-audit --no-fund --prefix _build/axe \
 	  axe-core@$(AXE_VERSION)
