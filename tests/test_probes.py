@@ -1,5 +1,6 @@
 """Tests of hiddenunits.probes against scikit-learn, autograd and closed forms."""
 
+import math
 import warnings
 
 import numpy as np
@@ -162,36 +163,42 @@ def test_out_of_iterations_and_no_memory():
 
 
 @pytest.mark.slow
-def test_trained_settings_are_chosen_on_the_tuning_grid():
-    """The book's training settings are the grid's choice by the one-SE rule."""
+def test_trained_settings_are_near_the_best_of_the_tuning_grid():
+    """The book's training settings are within two standard errors (spread over seeds) of
+    the best setting of their grid with at most as many epochs, on the machine that runs
+    the test."""
     for model in (P.TRAINED_MLP, P.TRAINED_CNN):
-        results = P.tuning_results(model.arch)
-        n = len(P.trained_model(model).probe.y)
-        assert P.chosen_setting(results, n) == (model.lr, model.epochs)
+        accs = {k: a for k, a in P.tuning_accuracies(model.arch).items()
+                if k[1] <= model.epochs}
+        gap, se = P.shortfall(accs, (model.lr, model.epochs))
+        assert gap <= 2 * se, (model, gap, se)
 
 
 @pytest.mark.slow
 def test_the_cnn_would_gain_a_little_from_longer_training():
     """What the book says of the CNN's capped grid: twice the epochs (at the best rate for
-    them) do slightly better on the probes' examples, by less than 2 points."""
+    them) do better on the probes' examples, by less than 3 points."""
     def acc(lr, epochs):
         return np.mean([P.trained_model(P.ModelConfig("cnn", epochs=epochs, lr=lr, seed=s))
                         .probe.model_acc for s in P.TUNING_SEEDS])
 
     chosen = acc(P.TRAINED_CNN.lr, P.TRAINED_CNN.epochs)
     longer = max(acc(lr, 2 * P.TRAINED_CNN.epochs) for lr in P.TUNING_GRID["cnn"]["lr"])
-    assert chosen < longer < chosen + 0.02
+    assert chosen < longer < chosen + 0.03
 
 
-def test_one_standard_error_rule():
-    results = [(0.1, 10, 0.50), (0.1, 20, 0.60), (0.3, 20, 0.58), (0.1, 40, 0.605),
-               (0.3, 40, 0.70)]
-    # SE of 0.70 on 100 examples and 1 seed: 0.0458; only (0.3, 40) is within it
-    assert P.chosen_setting(results, 100, 1) == (0.3, 40)
-    results[-1] = (0.3, 40, 0.62)  # SE 0.0485: 20 and 40 epochs qualify; 20 is cheaper
-    assert P.chosen_setting(results, 100, 1) == (0.1, 20)
-    with pytest.raises(ValueError):
-        P.chosen_setting([], 100)
+def test_shortfall_from_the_best_setting():
+    accs = {(0.1, 10): [0.50, 0.52], (0.1, 20): [0.60, 0.62], (0.3, 20): [0.70, 0.74]}
+    gap, se = P.shortfall(accs, (0.1, 20))
+    assert gap == pytest.approx(0.72 - 0.61)
+    # per-setting variances 2e-4, 2e-4, 8e-4: pooled 4e-4, over 2 seeds
+    assert se == pytest.approx(math.sqrt(4e-4 / 2))
+    assert P.shortfall(accs, (0.3, 20))[0] == 0
+    for bad in ({}, {(0.1, 10): [0.5]}, {(0.1, 10): [0.5, 0.6], (0.1, 20): [0.5, 0.6, 0.7]}):
+        with pytest.raises(ValueError):
+            P.shortfall(bad, (0.1, 10))
+    with pytest.raises(ValueError, match="not in the grid"):
+        P.shortfall(accs, (0.2, 10))
 
 
 def test_concepts_and_depth():
@@ -422,6 +429,7 @@ _X, _Y = _blobs(np.random.default_rng(6), n=30)
     lambda: P.random_feature_curve(seeds=()),
     lambda: P.random_feature_curve(widths=(0,)),
     lambda: P.tuning_results("rnn"),
+    lambda: P.tuning_accuracies("rnn"),
     lambda: P.trained_model("mlp"),
     lambda: P.SmallCNN(length=42),
     lambda: P.SmallCNN(channels=0),

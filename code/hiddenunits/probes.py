@@ -600,43 +600,51 @@ TUNING_SEEDS = (0, 1)
 """Seeds of the networks trained for each setting of the grid."""
 
 
-def tuning_results(arch: str) -> list[tuple[float, int, float]]:
-    """``(lr, epochs, accuracy)`` for every setting of ``TUNING_GRID[arch]``.
+def tuning_accuracies(arch: str) -> dict[tuple[float, int], np.ndarray]:
+    """``{(lr, epochs): accuracies}`` for every setting of ``TUNING_GRID[arch]``, one
+    accuracy per seed of ``TUNING_SEEDS``.
 
     The accuracy is the trained network's accuracy on the probes' training examples (which
-    it never saw: a validation set), averaged over ``TUNING_SEEDS``; the test examples
-    are not looked at.  Trains ``len(lr) * len(epochs) * len(TUNING_SEEDS)`` networks.
+    it never saw: a validation set); the test examples are not looked at.  Trains
+    ``len(lr) * len(epochs) * len(TUNING_SEEDS)`` networks.
     """
     check_choice("arch", arch, ARCHITECTURES)
     grid = TUNING_GRID[arch]
-    out = []
-    for lr in grid["lr"]:
-        for epochs in grid["epochs"]:
-            accs = [trained_model(ModelConfig(arch, epochs=epochs, lr=lr, seed=s)).probe
-                    .model_acc for s in TUNING_SEEDS]
-            out.append((lr, epochs, float(np.mean(accs))))
-    return out
+    return {(lr, epochs): np.array([
+        trained_model(ModelConfig(arch, epochs=epochs, lr=lr, seed=s)).probe.model_acc
+        for s in TUNING_SEEDS]) for lr in grid["lr"] for epochs in grid["epochs"]}
 
 
-def chosen_setting(results: Sequence[tuple[float, int, float]], n_validation: int,
-                   num_seeds: int = len(TUNING_SEEDS)) -> tuple[float, int]:
-    """The one-standard-error rule: the cheapest setting within one SE of the best.
+def tuning_results(arch: str) -> list[tuple[float, int, float]]:
+    """``(lr, epochs, accuracy)`` for every setting of ``TUNING_GRID[arch]``, the accuracy
+    averaged over ``TUNING_SEEDS`` (see :func:`tuning_accuracies`)."""
+    return [(lr, epochs, float(acc.mean()))
+            for (lr, epochs), acc in tuning_accuracies(arch).items()]
 
-    ``results``: ``(lr, epochs, accuracy)`` as from :func:`tuning_results`, accuracies
-    averaged over ``num_seeds`` networks on ``n_validation`` examples.  The SE is the
-    binomial standard error of the best mean accuracy, sqrt(p (1 - p) / (n seeds)).
-    Among the settings within one SE of the best, the one with the fewest epochs (the
-    cheapest to train) wins, and among those the most accurate.  Returns ``(lr, epochs)``.
+
+def shortfall(accuracies: dict[tuple[float, int], np.ndarray], setting: tuple[float, int]
+              ) -> tuple[float, float]:
+    """How far ``setting`` is below the best setting of a tuning grid, and the standard
+    error of a setting's mean accuracy: ``(best mean - mean at setting, SE)``.
+
+    ``accuracies``: ``{setting: one accuracy per seed}``, as from :func:`tuning_accuracies`.
+    The SE comes from the spread over seeds, pooled over the settings (each has the same
+    seeds): ``sqrt(mean of the per-setting variances / number of seeds)``.  Over seeds the
+    accuracy of a network varies far more than the binomial error of one network's
+    accuracy on the validation examples, so the binomial SE would be too small.
     """
-    if not results:
-        raise ValueError("need at least one tuning result")
-    n_validation = check_int("n_validation", n_validation, minimum=1)
-    num_seeds = check_int("num_seeds", num_seeds, minimum=1)
-    best = max(acc for _, _, acc in results)
-    se = math.sqrt(best * (1.0 - best) / (n_validation * num_seeds))
-    near = [(epochs, -acc, lr) for lr, epochs, acc in results if acc >= best - se]
-    epochs, _, lr = min(near)
-    return lr, epochs
+    if not isinstance(accuracies, dict) or not accuracies:
+        raise ValueError("accuracies must be a non-empty dict {(lr, epochs): accuracies}")
+    values = [np.asarray(a, dtype=float) for a in accuracies.values()]
+    seeds = {len(a) for a in values}
+    if len(seeds) != 1 or min(seeds) < 2 or any(a.ndim != 1 for a in values):
+        raise ValueError("every setting needs the same number (at least 2) of accuracies")
+    if setting not in accuracies:
+        raise ValueError(f"setting {setting!r} is not in the grid")
+    (n,) = seeds
+    se = math.sqrt(np.mean([a.var(ddof=1) for a in values]) / n)
+    best = max(a.mean() for a in values)
+    return float(best - np.mean(accuracies[setting])), float(se)
 
 SPLITS = ("network", "probe", "test")
 """The three sets of examples: the network's training set, the probes' training set (never
