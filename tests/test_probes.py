@@ -172,12 +172,17 @@ def test_trained_settings_are_near_the_best_of_the_tuning_grid():
                 if k[1] <= model.epochs}
         gap, se = P.shortfall(accs, (model.lr, model.epochs))
         assert gap <= 2 * se, (model, gap, se)
+    # what the chapter says of the MLP: the best setting of its whole grid trains longer
+    mlp = P.tuning_accuracies("mlp")
+    best = max(mlp, key=lambda k: mlp[k].mean())
+    assert best[1] > P.TRAINED_MLP.epochs, best
 
 
 @pytest.mark.slow
-def test_the_cnn_would_gain_a_little_from_longer_training():
+def test_longer_training_gains_the_cnn_under_three_points():
     """What the book says of the CNN's capped grid: twice the epochs (at the best rate for
-    them) do better on the probes' examples, by less than 3 points."""
+    them) do better on the probes' examples, by less than 3 points (2.2 on the machine of
+    the second edition's last revision, less than 2 on an earlier one)."""
     def acc(lr, epochs):
         return np.mean([P.trained_model(P.ModelConfig("cnn", epochs=epochs, lr=lr, seed=s))
                         .probe.model_acc for s in P.TUNING_SEEDS])
