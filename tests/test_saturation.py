@@ -242,7 +242,7 @@ def test_findings_and_tables_are_read_off_the_runs():
     assert f.sigmoid_worst == (max(acc[("sigmoid", i)] for i in saturation.INITS)
                                < min(acc[(a, i)] for a in ("tanh", "relu")
                                      for i in saturation.INITS))
-    th = tuned[("tanh", "standard")]
+    th = [runs[("tanh", "standard", 0.3, s)] for s in (0, 1)]  # the largest rate
     onsets = saturation.onset_epochs(np.mean([r.saturated for r in th], 0))
     assert f.tanh_onsets == onsets
     assert f.tanh_onsets_by_seed == tuple(saturation.onset_epochs(r.saturated) for r in th)

@@ -814,8 +814,8 @@ class Findings:
     sigmoid_worst: bool
     """Finding: the best sigmoid accuracy is below the worst tanh and ReLU accuracy."""
     tanh_onsets: tuple[int | None, ...]
-    """Tanh, standard init, tuned: the epoch at which each layer starts to saturate (in
-    the mean over the seeds)."""
+    """Tanh, standard init, largest rate of the grid: the epoch at which each layer starts
+    to saturate (in the mean over the seeds)."""
     tanh_onsets_by_seed: tuple[tuple[int | None, ...], ...]
     """... the same for each seed."""
     tanh_final_saturated: tuple[float, ...]
@@ -863,7 +863,10 @@ def findings(runs: dict[SweepKey, RunRecord]) -> Findings:
     train_acc = {k: float(np.mean([r.final_train_acc for r in rs])) for k, rs in tuned.items()}
     sig_best = max(acc[("sigmoid", i)][0] for i in INITS)
     other_worst = min(acc[(a, i)][0] for a in ("tanh", "relu") for i in INITS)
-    th = tuned[("tanh", "standard")]
+    # tanh saturates at the largest rate only; which of the larger rates is tanh's tuned
+    # rate is a near-tie that changes with the floating-point path, so the saturation
+    # findings are measured at the largest rate, not at the tuned one
+    th = [runs[("tanh", "standard", max(lrs), s)] for s in seeds]
     onsets = onset_epochs(_mean(th, lambda r: r.saturated))
     peak = tuple(float(_mean([runs[("tanh", "standard", lr, s)] for s in seeds],
                              lambda r: r.saturated).max()) for lr in lrs)

@@ -163,7 +163,7 @@ LAYER_SHADES = ("sky", "green", "orange", "purple", "vermillion", "blue", "black
 def fig_glorot_saturation() -> Figure:
     """Per layer and epoch, means over the seeds: (left) the mean activation of the sigmoid
     nets, standard init, largest rate; (middle) the saturated fraction of the tanh nets,
-    standard init, chosen rate; (right) the dead fraction of the ReLU nets, standard init,
+    standard init, largest rate; (right) the dead fraction of the ReLU nets, standard init,
     chosen rate."""
     fig, axes = new_figure(1, 3, height=3.1)
     runs = sat.sweep()
@@ -172,8 +172,8 @@ def fig_glorot_saturation() -> Figure:
     panels = [
         ([runs[("sigmoid", "standard", lr_max, s)] for s in sat.SEEDS], lambda r: r.mean,
          "mean activation $h$", f"sigmoid, $\\eta = {lr_max:g}$", (0, 1)),
-        (tuned[("tanh", "standard")], lambda r: r.saturated, "fraction saturated",
-         f"tanh, $\\eta = {tuned[('tanh', 'standard')][0].lr:g}$", None),
+        ([runs[("tanh", "standard", lr_max, s)] for s in sat.SEEDS], lambda r: r.saturated,
+         "fraction saturated", f"tanh, $\\eta = {lr_max:g}$", None),
         (tuned[("relu", "standard")], lambda r: r.dead, "fraction of dead units",
          f"ReLU, $\\eta = {tuned[('relu', 'standard')][0].lr:g}$", None),
     ]
