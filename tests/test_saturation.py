@@ -256,6 +256,11 @@ def test_findings_and_tables_are_read_off_the_runs():
         assert rows and all(len(r) == len(headers) for r in rows)
     headers, rows = tables.glorot_comparison_table(runs, saturation.compare(long))
     assert len(rows) == 7 and all(len(r) == len(headers) for r in rows)
+    # the tanh row reports the largest rate, where the findings are measured, and the
+    # peak of the other rate
+    tanh_row = next(r for r in rows if r[0].startswith("Tanh, standard init: saturation"))
+    assert "\\eta = 0.3$" in tanh_row[1]
+    assert f"no layer exceeds ${f.tanh_peak_saturated[0]:.2f}$" in tanh_row[1]
     ctl = saturation.controls(TINY_NET, TINY_TRAIN, lrs=(0.03, 0.3), seeds=(0, 1),
                               arms=saturation.CONTROLS[:1])
     out = saturation.outcomes(runs, ctl)

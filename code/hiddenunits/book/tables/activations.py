@@ -187,7 +187,7 @@ def glorot_comparison_table(runs: dict[sat.SweepKey, sat.RunRecord],
                    if moved and f.sigmoid_top_saturated < 0.5 else _yes(moved))
     (ts, tse), (tx, txe) = f.tanh_loss
     acc = f.accuracy
-    th_lr = sat.best_learning_rates(runs)[("tanh", "standard")]
+    th_lr = max(f.lrs)  # where the saturation findings are measured
     others = [x for lr, x in zip(f.lrs, f.tanh_peak_saturated, strict=True) if lr != th_lr]
     onsets = "; ".join(", ".join("never" if e is None else str(e) for e in seed)
                        for seed in f.tanh_onsets_by_seed)
