@@ -332,8 +332,12 @@ def browsers(tmp_path_factory):
     """``BROWSERS`` headless Chromiums, started in parallel."""
     _require_browser()
     drivers: list = []
-    threads = [threading.Thread(target=lambda i=i: drivers.append(
-        _driver(tmp_path_factory.mktemp(f"chromium-profile-{i}")))) for i in range(BROWSERS)]
+    # the profile folders are made here, in one thread: pytest's tmp_path_factory is not
+    # thread-safe (its first mktemp creates the base folder, and two threads racing there
+    # failed with "chromium-profile-0 is not a normalized and relative path")
+    profiles = [tmp_path_factory.mktemp(f"chromium-profile-{i}") for i in range(BROWSERS)]
+    threads = [threading.Thread(target=lambda p=p: drivers.append(_driver(p)))
+               for p in profiles]
     for t in threads:
         t.start()
     for t in threads:
