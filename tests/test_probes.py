@@ -433,7 +433,6 @@ _X, _Y = _blobs(np.random.default_rng(6), n=30)
     lambda: P.random_relu_features(_X, 0),
     lambda: P.random_feature_curve(seeds=()),
     lambda: P.random_feature_curve(widths=(0,)),
-    lambda: P.tuning_results("rnn"),
     lambda: P.tuning_accuracies("rnn"),
     lambda: P.trained_model("mlp"),
     lambda: P.SmallCNN(length=42),

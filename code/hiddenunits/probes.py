@@ -615,13 +615,6 @@ def tuning_accuracies(arch: str) -> dict[tuple[float, int], np.ndarray]:
         for s in TUNING_SEEDS]) for lr in grid["lr"] for epochs in grid["epochs"]}
 
 
-def tuning_results(arch: str) -> list[tuple[float, int, float]]:
-    """``(lr, epochs, accuracy)`` for every setting of ``TUNING_GRID[arch]``, the accuracy
-    averaged over ``TUNING_SEEDS`` (see :func:`tuning_accuracies`)."""
-    return [(lr, epochs, float(acc.mean()))
-            for (lr, epochs), acc in tuning_accuracies(arch).items()]
-
-
 def shortfall(accuracies: dict[tuple[float, int], np.ndarray], setting: tuple[float, int]
               ) -> tuple[float, float]:
     """How far ``setting`` is below the best setting of a tuning grid, and the standard
